@@ -1,0 +1,94 @@
+#include "common/http/router.h"
+
+#include <stdexcept>
+
+namespace gthulhu::http {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  if (pattern.empty() || pattern[0] != '/') {
+    throw std::invalid_argument("route pattern must start with '/': " + pattern);
+  }
+  Route r{std::move(method), pattern, split_path(pattern), std::move(handler)};
+  for (size_t i = 0; i < r.segments.size(); ++i) {
+    if (r.segments[i] == "*" && i + 1 != r.segments.size()) {
+      throw std::invalid_argument("'*' must be the last segment: " + pattern);
+    }
+  }
+  for (const auto& existing : routes_) {
+    if (existing.method == r.method && existing.pattern == r.pattern) {
+      throw std::invalid_argument("duplicate route " + r.method + " " + r.pattern);
+    }
+  }
+  routes_.push_back(std::move(r));
+}
+
+int Router::match_segments(const Route& route, const std::vector<std::string>& path,
+                           std::map<std::string, std::string>* params) {
+  int score = 0;
+  const auto& segs = route.segments;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    if (segs[i] == "*") {
+      std::string rest;
+      for (size_t k = i; k < path.size(); ++k) rest += (k > i ? "/" : "") + path[k];
+      (*params)["*"] = rest;
+      return score;  // a wildcard is the least specific way to match the remainder
+    }
+    if (i >= path.size()) return -1;
+    if (segs[i][0] == ':') {
+      (*params)[segs[i].substr(1)] = path[i];
+      score += 1;
+    } else if (segs[i] == path[i]) {
+      score += 2;
+    } else {
+      return -1;
+    }
+  }
+  return segs.size() == path.size() ? score + 1 : -1;
+}
+
+Router::Match Router::match(const std::string& method, const std::string& path) const {
+  const auto parts = split_path(path);
+  Match best;
+  int best_score = -1;
+  for (const auto& route : routes_) {
+    std::map<std::string, std::string> params;
+    int score = match_segments(route, parts, &params);
+    if (score < 0) continue;
+    if (route.method != method && !(method == "HEAD" && route.method == "GET")) {
+      best.allowed_methods.push_back(route.method);
+      continue;
+    }
+    if (score > best_score) {
+      best_score = score;
+      best.outcome = Outcome::kMatched;
+      best.handler = &route.handler;
+      best.pattern = route.pattern;
+      best.params = std::move(params);
+    }
+  }
+  if (best.outcome != Outcome::kMatched && !best.allowed_methods.empty()) {
+    best.outcome = Outcome::kMethodNotAllowed;
+  }
+  return best;
+}
+
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
+}  // namespace gthulhu::http

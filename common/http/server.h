@@ -1,0 +1,74 @@
+#pragma once
+// HTTP/HTTPS server on libmicrohttpd with the limits every service here needs:
+// body size, JSON-friendly errors, connection timeout, total and per-IP connection
+// limits, optional mTLS with real peer verification, a request id and one access-log
+// line per request, per-route Prometheus metrics, and graceful shutdown.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/http/router.h"
+
+struct MHD_Daemon;
+namespace prometheus { class Registry; }
+
+namespace gthulhu::http {
+
+struct TlsOptions {
+  std::string cert_pem;       // server certificate chain
+  std::string key_pem;        // server private key
+  std::string client_ca_pem;  // non-empty: mTLS, every request needs a cert from this CA
+};
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:8080";  // "host:port", ":port" (all IPv4), "[::1]:port"
+  std::string name = "http";              // for logs and metric labels
+  size_t max_body_bytes = 1 << 20;
+  size_t max_header_bytes = 64 << 10;
+  std::chrono::seconds connection_timeout{30};  // idle time before a connection is closed
+  unsigned max_connections = 512;
+  unsigned max_connections_per_ip = 64;
+  unsigned threads = 2;
+  std::chrono::milliseconds shutdown_grace{5000};
+  std::optional<TlsOptions> tls;
+  bool access_log = true;
+  std::shared_ptr<prometheus::Registry> metrics;  // adds http_requests_total etc. when set
+};
+
+// Parses a listen spec; throws std::invalid_argument with a message naming the spec.
+struct ListenAddress {
+  std::string host;  // empty = any IPv4 address
+  uint16_t port = 0;
+  bool ipv6 = false;
+};
+ListenAddress parse_listen(const std::string& spec);
+
+class Server {
+ public:
+  Server(ServerOptions options, Router router);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts serving; throws std::runtime_error if the address cannot be bound.
+  void start();
+  // Stops accepting, lets in-flight requests finish within shutdown_grace, then closes.
+  void stop();
+  uint16_t port() const { return port_; }
+  bool running() const { return daemon_ != nullptr; }
+  const ServerOptions& options() const { return options_; }
+
+  struct Impl;  // libmicrohttpd callbacks live in server.cpp
+
+ private:
+  ServerOptions options_;
+  Router router_;
+  std::unique_ptr<Impl> impl_;
+  MHD_Daemon* daemon_ = nullptr;
+  uint16_t port_ = 0;
+};
+
+}  // namespace gthulhu::http

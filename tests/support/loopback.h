@@ -1,0 +1,27 @@
+#pragma once
+// Raw TCP on loopback for tests that must misbehave in ways an HTTP client library
+// will not (send nothing, send half a request, stream an endless chunked body).
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace gthulhu::test {
+
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port);
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool send_all(const std::string& data);
+  // Reads until the peer closes or the timeout passes; returns what arrived.
+  std::string read_until_close(std::chrono::milliseconds timeout);
+  // True when the server closed the connection within the timeout.
+  bool closed_by_peer_within(std::chrono::milliseconds timeout);
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace gthulhu::test

@@ -1,0 +1,250 @@
+// The shared HTTP server end to end on loopback: routing, envelope, limits, timeouts,
+// request ids, metrics and graceful shutdown.
+#include "common/http/server.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "common/http/client.h"
+#include "common/http/json_api.h"
+#include "common/metrics/exposition.h"
+#include "tests/support/loopback.h"
+
+using namespace gthulhu::http;
+using gthulhu::test::RawConnection;
+using namespace std::chrono_literals;
+
+namespace {
+
+Router test_routes() {
+  Router r;
+  r.get("/health", [](Request&) { return json_raw({{"status", "healthy"}}); });
+  r.post("/echo", [](Request& req) {
+    Response err;
+    auto body = parse_json_body(req, &err);
+    if (!body) return err;
+    return json_ok({{"echo", *body}}, 201);
+  });
+  r.get("/items/:id", [](Request& req) {
+    return json_ok({{"id", req.param("id")}, {"q", req.query_param("q").value_or("")}});
+  });
+  r.get("/boom", [](Request&) -> Response { throw std::runtime_error("kaput"); });
+  r.get("/slow", [](Request&) {
+    std::this_thread::sleep_for(300ms);
+    return json_ok({{"slow", true}});
+  });
+  return r;
+}
+
+struct ServerFixture : ::testing::Test {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<Server> server;
+  Client client;
+
+  void start(ServerOptions o = {}) {
+    o.listen = "127.0.0.1:0";
+    o.name = "test";
+    o.metrics = registry;
+    server = std::make_unique<Server>(o, test_routes());
+    server->start();
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(server->port()) + path;
+  }
+  void SetUp() override {}
+};
+
+}  // namespace
+
+TEST_F(ServerFixture, ServesRoutesWithEnvelopeAndParams) {
+  start();
+  auto r = client.get(url("/items/abc?q=1"));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_EQ(r.response.headers["content-type"], "application/json");
+  auto j = json::parse(r.response.body);
+  EXPECT_TRUE(j["success"].get<bool>());
+  EXPECT_EQ(j["data"]["id"], "abc");
+  EXPECT_EQ(j["data"]["q"], "1");
+
+  auto p = client.post_json(url("/echo"), R"({"x":[1,2]})");
+  ASSERT_TRUE(p.ok);
+  EXPECT_EQ(p.response.status, 201);
+  EXPECT_EQ(json::parse(p.response.body)["data"]["echo"]["x"][1], 2);
+}
+
+TEST_F(ServerFixture, UnknownRouteIs404Json) {
+  start();
+  auto r = client.get(url("/nope"));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.response.status, 404);
+  auto j = json::parse(r.response.body);
+  EXPECT_FALSE(j["success"].get<bool>());
+  EXPECT_NE(j["error"].get<std::string>().find("/nope"), std::string::npos);
+}
+
+TEST_F(ServerFixture, WrongMethodIs405WithAllow) {
+  start();
+  auto r = client.request("DELETE", url("/health"));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.response.status, 405);
+  EXPECT_EQ(r.response.headers["allow"], "GET");
+  EXPECT_FALSE(json::parse(r.response.body)["success"].get<bool>());
+}
+
+TEST_F(ServerFixture, MalformedJsonIs400WithJsonError) {
+  start();
+  auto r = client.post_json(url("/echo"), R"({"x": )");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.response.status, 400);
+  auto j = json::parse(r.response.body);
+  EXPECT_FALSE(j["success"].get<bool>());
+  EXPECT_NE(j["error"].get<std::string>().find("malformed JSON"), std::string::npos);
+}
+
+TEST_F(ServerFixture, TooDeepJsonIs400) {
+  start();
+  auto r = client.post_json(url("/echo"), std::string(500, '[') + std::string(500, ']'));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.response.status, 400);
+  EXPECT_NE(json::parse(r.response.body)["error"].get<std::string>().find("nesting"),
+            std::string::npos);
+}
+
+TEST_F(ServerFixture, BodyOverLimitIs413) {
+  ServerOptions o;
+  o.max_body_bytes = 1024;
+  start(o);
+  auto r = client.post_json(url("/echo"), "[\"" + std::string(4096, 'a') + "\"]");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.response.status, 413);
+  EXPECT_FALSE(json::parse(r.response.body)["success"].get<bool>());
+  // Exactly at the limit is fine.
+  std::string ok_body = "[\"" + std::string(1020, 'a') + "\"]";
+  ASSERT_EQ(ok_body.size(), 1024u);
+  EXPECT_EQ(client.post_json(url("/echo"), ok_body).response.status, 201);
+}
+
+TEST_F(ServerFixture, ChunkedBodyOverLimitIs413) {
+  ServerOptions o;
+  o.max_body_bytes = 1024;
+  start(o);
+  RawConnection c(server->port());
+  std::string chunk(900, 'a');
+  char size_hex[16];
+  std::snprintf(size_hex, sizeof size_hex, "%zx", chunk.size());
+  std::string req =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Content-Type: application/json\r\n\r\n";
+  for (int i = 0; i < 3; ++i) req += std::string(size_hex) + "\r\n" + chunk + "\r\n";
+  req += "0\r\n\r\n";
+  ASSERT_TRUE(c.send_all(req));
+  auto answer = c.read_until_close(3s);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
+}
+
+TEST_F(ServerFixture, SilentClientIsDisconnectedAfterTimeout) {
+  ServerOptions o;
+  o.connection_timeout = 1s;
+  start(o);
+  RawConnection silent(server->port());
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.closed_by_peer_within(5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);
+
+  RawConnection half(server->port());
+  ASSERT_TRUE(half.send_all("GET /health HTTP/1.1\r\nHost: x\r\n"));  // never finishes
+  EXPECT_TRUE(half.closed_by_peer_within(5s));
+}
+
+TEST_F(ServerFixture, HandlerExceptionIs500WithRequestId) {
+  start();
+  auto r = client.get(url("/boom"), {"X-Request-ID: trace-123"});
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.response.status, 500);
+  EXPECT_EQ(r.response.headers["x-request-id"], "trace-123");
+  EXPECT_NE(r.response.body.find("trace-123"), std::string::npos);
+  EXPECT_EQ(r.response.body.find("kaput"), std::string::npos) << "internals must not leak";
+}
+
+TEST_F(ServerFixture, GeneratesRequestIdWhenAbsentOrUnsafe) {
+  start();
+  auto a = client.get(url("/health"));
+  EXPECT_EQ(a.response.headers["x-request-id"].size(), 16u);
+  auto b = client.get(url("/health"), {"X-Request-ID: bad id\twith spaces"});
+  EXPECT_EQ(b.response.headers["x-request-id"].size(), 16u);
+  EXPECT_NE(a.response.headers["x-request-id"], b.response.headers["x-request-id"]);
+}
+
+TEST_F(ServerFixture, PerIpConnectionLimitRefusesExtraConnections) {
+  ServerOptions o;
+  o.max_connections_per_ip = 2;
+  o.connection_timeout = 5s;
+  start(o);
+  RawConnection a(server->port()), b(server->port()), c(server->port());
+  // The third connection from the same address is closed at once by the server.
+  EXPECT_TRUE(c.closed_by_peer_within(2s));
+  EXPECT_FALSE(a.closed_by_peer_within(200ms));
+}
+
+TEST_F(ServerFixture, ExportsRequestMetricsByRoutePattern) {
+  start();
+  client.get(url("/items/1"));
+  client.get(url("/items/2"));
+  // Completion is recorded after the response is on the wire: allow it a moment.
+  const std::string want =
+      R"(gthulhu_http_requests_total{method="GET",route="/items/:id",server="test",status="200"} 2)";
+  std::string text;
+  for (int i = 0; i < 100 && text.find(want) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(10ms);
+    text = gthulhu::metrics::exposition({registry}).body;
+  }
+  EXPECT_NE(text.find(want), std::string::npos) << text;
+  EXPECT_NE(text.find("gthulhu_http_request_duration_seconds_bucket"), std::string::npos);
+}
+
+TEST_F(ServerFixture, StopLetsInFlightRequestsFinish) {
+  start();
+  auto slow = std::async(std::launch::async, [this] {
+    Client c;
+    return c.get(url("/slow"));
+  });
+  std::this_thread::sleep_for(100ms);
+  server->stop();
+  auto r = slow.get();
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.response.status, 200);
+  // And no new connection is accepted afterwards.
+  ClientOptions quick;
+  quick.connect_timeout = 500ms;
+  Client c2(quick);
+  EXPECT_FALSE(c2.get(url("/health")).ok);
+}
+
+TEST(ListenSpec, ParsesForms) {
+  auto a = parse_listen(":8080");
+  EXPECT_EQ(a.host, "");
+  EXPECT_EQ(a.port, 8080);
+  auto b = parse_listen("[::1]:9000");
+  EXPECT_TRUE(b.ipv6);
+  EXPECT_EQ(b.host, "::1");
+  EXPECT_EQ(parse_listen("localhost:1").host, "127.0.0.1");
+  EXPECT_THROW(parse_listen("8080"), std::invalid_argument);
+  EXPECT_THROW(parse_listen(":99999"), std::invalid_argument);
+  EXPECT_THROW(parse_listen(":"), std::invalid_argument);
+}
+
+TEST(ServerStart, FailsClearlyWhenPortIsTaken) {
+  Router r;
+  ServerOptions o;
+  o.listen = "127.0.0.1:0";
+  Server first(o, r);
+  first.start();
+  o.listen = "127.0.0.1:" + std::to_string(first.port());
+  Server second(o, r);
+  EXPECT_THROW(second.start(), std::runtime_error);
+}
