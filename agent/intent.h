@@ -1,0 +1,43 @@
+#pragma once
+// A scheduling intent as the coordinator (or the upstream manager) sends it to the
+// agent: one pod, an optional command regex, a priority and a time slice.
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gthulhu::agent {
+
+struct Intent {
+  std::string id;             // coordinator's intent id; derived from content when absent
+  std::string pod_uid;        // "podID", canonical
+  std::string pod_name;
+  std::string node_id;
+  std::string k8s_namespace;
+  std::string command_regex;  // RE2 syntax (Go regexp); empty = every process of the pod
+  int32_t priority = 0;       // -20..20
+  uint64_t execution_time_ns = 0;  // 0 = default; else clamped to the slice bounds
+  std::map<std::string, std::string> pod_labels;
+
+  bool operator==(const Intent&) const = default;
+};
+
+struct IntentParse {
+  std::optional<Intent> intent;
+  std::string error;  // why the entry is invalid (the intent is then reported invalid)
+  std::string id;     // best-effort id for the result even when invalid
+};
+
+// Lenient on input like the upstream decoder (unknown fields ignored), strict on values.
+IntentParse intent_from_json(const nlohmann::json& j);
+nlohmann::json intent_to_json(const Intent& intent);
+
+// Content-derived id for intents that arrive without one (upstream full lists).
+std::string derived_intent_id(const Intent& intent);
+
+// Clamp a requested slice into [GTHULHU_SLICE_MIN_NS, GTHULHU_SLICE_MAX_NS]; 0 stays 0.
+uint64_t clamp_slice_ns(uint64_t requested);
+
+}  // namespace gthulhu::agent
