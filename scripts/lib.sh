@@ -25,5 +25,5 @@ private_apt_flags() {
   local d="$GTHULHU_CACHE/apt-$1"
   echo "-o Dir::Etc::sourcelist=$d/sources.list -o Dir::Etc::sourceparts=/nonexistent" \
        "-o Dir::State::Lists=$d/lists -o Dir::Cache::archives=$d/archives" \
-       "-o APT::Get::List-Cleanup=0"
+       "-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root"
 }
