@@ -159,6 +159,21 @@ ApplyResult IntentStore::clear() {
   return {ApplyOutcome::kApplied, state_.generation, ""};
 }
 
+ApplyResult IntentStore::remove_pod(const std::string& pod_uid) {
+  std::lock_guard lock(mu_);
+  for (auto it = state_.intents.begin(); it != state_.intents.end();) {
+    if (it->second.intent && it->second.intent->pod_uid == pod_uid) {
+      it = state_.intents.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  state_.generation += 1;
+  last_delta_base_ = 0;
+  persist_locked();
+  return {ApplyOutcome::kApplied, state_.generation, ""};
+}
+
 IntentSnapshot IntentStore::snapshot() const {
   std::lock_guard lock(mu_);
   return state_;

@@ -48,6 +48,8 @@ class IntentStore {
 
   ApplyResult apply(const nlohmann::json& body);
   ApplyResult clear();
+  // Removes every intent of one pod (upstream DELETE {"podId"}); bumps the generation.
+  ApplyResult remove_pod(const std::string& pod_uid);
 
   IntentSnapshot snapshot() const;
   uint64_t generation() const;

@@ -1,11 +1,12 @@
 #include "common/metrics/exposition.h"
 
+#include <prometheus/collectable.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
 namespace gthulhu::metrics {
 
-http::Response exposition(const std::vector<std::shared_ptr<prometheus::Registry>>& registries) {
+http::Response exposition(const Collectables& registries) {
   std::vector<prometheus::MetricFamily> families;
   for (const auto& r : registries) {
     auto collected = r->Collect();
@@ -18,7 +19,7 @@ http::Response exposition(const std::vector<std::shared_ptr<prometheus::Registry
   return resp;
 }
 
-http::Handler exposition_handler(std::vector<std::shared_ptr<prometheus::Registry>> registries) {
+http::Handler exposition_handler(Collectables registries) {
   return [registries = std::move(registries)](http::Request&) { return exposition(registries); };
 }
 

@@ -6,11 +6,14 @@
 
 #include "common/http/request.h"
 
-namespace prometheus { class Registry; }
+namespace prometheus { class Collectable; }
 
 namespace gthulhu::metrics {
 
-http::Response exposition(const std::vector<std::shared_ptr<prometheus::Registry>>& registries);
-http::Handler exposition_handler(std::vector<std::shared_ptr<prometheus::Registry>> registries);
+// Registries and custom collectors (which read their values at scrape time, e.g. from
+// BPF maps) are serialised together in one response.
+using Collectables = std::vector<std::shared_ptr<prometheus::Collectable>>;
+http::Response exposition(const Collectables& sources);
+http::Handler exposition_handler(Collectables sources);
 
 }  // namespace gthulhu::metrics

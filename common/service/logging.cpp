@@ -13,6 +13,7 @@ void init_logging(const std::string& level, const std::string& format) {
     throw std::invalid_argument("log level '" + level +
                                 "' is not one of trace, debug, info, warn, error, off");
   }
+  spdlog::drop("gthulhu");  // re-initialising (tests, config reload) replaces the logger
   auto logger = spdlog::stderr_logger_mt("gthulhu");
   if (format == "json") {
     // Messages are escaped by our call sites' formatting; keep the pattern minimal.

@@ -1,0 +1,31 @@
+#pragma once
+// The agent's configuration: every key declared once (README "Agent configuration" is
+// generated from this schema by `gthulhu-agent --help-config`).
+#include <chrono>
+#include <string>
+
+#include "agent/token_service.h"
+#include "common/config/config.h"
+#include "common/http/server.h"
+
+namespace gthulhu::agent {
+
+struct AgentSettings {
+  std::string node_name;
+  std::string state_dir;
+  std::string cgroup_root;  // empty: the cgroup2 mount from /proc/self/mountinfo
+  std::string pin_root;
+  bool scheduler_enabled = true;
+  uint64_t slice_default_ns = 0;
+  uint64_t slice_lag_ns = 0;
+  uint32_t watchdog_timeout_ms = 5000;
+  std::chrono::seconds resync_interval{60};
+  http::ServerOptions server;
+  TokenOptions tokens;
+};
+
+config::Schema agent_schema();
+// Throws config::ConfigError listing every problem.
+AgentSettings agent_settings(const config::Config& config);
+
+}  // namespace gthulhu::agent

@@ -1,0 +1,195 @@
+#include "agent/api.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/http/json_api.h"
+
+namespace gthulhu::agent {
+
+using http::json;
+using http::json_error;
+using http::json_ok;
+using http::Request;
+using http::Response;
+
+json result_to_json(const IntentResult& r) {
+  json j = {{"id", r.id},
+            {"podID", r.pod_uid},
+            {"state", to_string(r.state)},
+            {"matchedProcesses", r.matched_processes}};
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  if (r.policy_id != 0) j["policyId"] = r.policy_id;
+  return j;
+}
+
+namespace {
+
+json results_json(const std::vector<IntentResult>& results) {
+  json list = json::array();
+  for (const auto& r : results) list.push_back(result_to_json(r));
+  return list;
+}
+
+Response health(AgentContext& ctx) {
+  const auto sched = ctx.scheduler.status();
+  const auto tracker = ctx.tracker.status();
+  json s = {{"enabled", sched.enabled}, {"state", sched.state}};
+  if (!sched.reason.empty()) s["reason"] = sched.reason;
+  if (sched.last_exit) {
+    s["lastExit"] = {{"kind", sched.last_exit->kind},
+                     {"exitCode", sched.last_exit->exit_code},
+                     {"reason", sched.last_exit->reason},
+                     {"message", sched.last_exit->message}};
+  }
+  json t = {{"running", tracker.running}};
+  if (!tracker.reason.empty()) t["reason"] = tracker.reason;
+  // The agent is useful without sched_ext (tracking, REST, metrics): only a stopped
+  // tracker makes it unhealthy.
+  const bool healthy = tracker.running;
+  json body = {{"status", healthy ? (sched.enabled ? "healthy" : "degraded") : "unhealthy"},
+               {"timestamp", http::rfc3339_now()},
+               {"service", "gthulhu-agent"},
+               {"node", ctx.node_name},
+               {"scheduler", s},
+               {"tracker", t},
+               {"intentGeneration", ctx.intents.generation()}};
+  return http::json_raw(body, healthy ? 200 : 503);
+}
+
+Response post_intents(AgentContext& ctx, Request& req) {
+  Response err;
+  auto body = http::parse_json_body(req, &err);
+  if (!body) return err;
+  auto applied = ctx.intents.apply(*body);
+  switch (applied.outcome) {
+    case ApplyOutcome::kBadRequest:
+      return json_error(400, applied.error);
+    case ApplyOutcome::kGenerationMismatch: {
+      json b = {{"success", false}, {"error", applied.error}, {"currentGeneration", applied.generation}};
+      return http::json_raw(b, 409);
+    }
+    case ApplyOutcome::kReplay:
+      return json_ok({{"generation", applied.generation},
+                      {"replayed", true},
+                      {"results", results_json(ctx.engine.results())}});
+    case ApplyOutcome::kApplied:
+      break;
+  }
+  auto results = ctx.reconcile();
+  return json_ok({{"generation", applied.generation}, {"results", results_json(results)}});
+}
+
+Response delete_intents(AgentContext& ctx, Request& req) {
+  Response err;
+  auto body = http::parse_json_body(req, &err);
+  if (!body) return err;
+  if (!body->is_object()) return json_error(400, "body must be a JSON object");
+  ApplyResult r;
+  if (body->value("all", false)) {
+    r = ctx.intents.clear();
+  } else {
+    const std::string pod = body->value("podId", body->value("podID", ""));
+    auto uid = canonical_pod_uid(pod);
+    if (!uid) return json_error(400, "PodID is required when 'all' is false");
+    r = ctx.intents.remove_pod(*uid);
+  }
+  ctx.reconcile();
+  return json_ok({{"generation", r.generation}});
+}
+
+Response get_intents(AgentContext& ctx) {
+  auto snap = ctx.intents.snapshot();
+  json list = json::array();
+  for (const auto& [id, s] : snap.intents) {
+    json j = s.intent ? intent_to_json(*s.intent) : s.raw;
+    j["id"] = id;
+    list.push_back(j);
+  }
+  return json_ok({{"generation", snap.generation},
+                  {"intents", list},
+                  {"results", results_json(ctx.engine.results())}});
+}
+
+Response strategies(AgentContext& ctx) {
+  json rows = json::array();
+  for (const auto& p : ctx.engine.process_policies()) {
+    json row = {{"priority", p.priority}, {"execution_time", p.execution_time_ns}, {"pid", p.pid}};
+    if (!p.pod_labels.empty()) {
+      json sel = json::array();
+      for (const auto& [k, v] : p.pod_labels) sel.push_back({{"key", k}, {"value", v}});
+      row["selectors"] = sel;
+    }
+    if (!p.command_regex.empty()) row["command_regex"] = p.command_regex;
+    rows.push_back(row);
+  }
+  // The upstream scheduler decodes exactly this shape (not the data envelope).
+  return http::json_raw({{"success", true},
+                         {"message", "Scheduling intents retrieved successfully"},
+                         {"timestamp", http::rfc3339_now()},
+                         {"scheduling", rows}});
+}
+
+Response pods_pids(AgentContext& ctx) {
+  json pods = json::array();
+  for (const auto& uid : ctx.tree.pod_uids()) {
+    auto pod = ctx.tree.pod(uid);
+    if (!pod) continue;
+    json procs = json::array();
+    for (const auto& p : ctx.processes.processes_in(pod->cgroup_ids)) {
+      json pj = {{"pid", p.tgid}, {"command", p.comm}, {"ppid", p.ppid}};
+      if (auto c = pod->container_of.find(p.cgroup_id); c != pod->container_of.end()) {
+        pj["container_id"] = c->second;
+      }
+      procs.push_back(pj);
+    }
+    pods.push_back({{"pod_uid", uid}, {"qos_class", to_string(pod->qos)}, {"processes", procs}});
+  }
+  return json_ok({{"pods", pods}, {"timestamp", http::rfc3339_now()}, {"node_name", ctx.node_name}});
+}
+
+}  // namespace
+
+http::Router make_agent_router(AgentContext& ctx) {
+  http::Router r;
+  const TokenService& tokens = ctx.tokens;
+  r.get("/health", [&ctx](Request&) { return health(ctx); });
+  r.get("/version", [](Request&) {
+    return http::json_raw({{"message", "gthulhu-agent"},
+                           {"version", GTHULHU_VERSION},
+                           {"endpoints",
+                            "/health, /version, /metrics, POST_/api/v1/auth/token, POST_/api/v1/intents, "
+                            "GET_/api/v1/intents, DELETE_/api/v1/intents, GET_/api/v1/scheduling/strategies, "
+                            "POST_/api/v1/metrics, GET_/api/v1/pods/pids"}});
+  });
+  r.get("/metrics", metrics::exposition_handler(ctx.metrics));
+  r.post("/api/v1/auth/token", [&tokens](Request& req) {
+    nlohmann::json body = nlohmann::json::object();
+    if (!req.body.empty()) {
+      Response err;
+      auto parsed = http::parse_json_body(req, &err);
+      if (!parsed) return err;
+      body = *parsed;
+    }
+    std::string error;
+    auto t = tokens.issue(req, body, &error);
+    if (!t) return json_error(401, error);
+    spdlog::info("agent: issued a token to {} ({})", t->client_id, req.peer ? "client certificate" : "secret");
+    return json_ok({{"token", t->token}, {"expired_at", t->expires_at}});
+  });
+  r.post("/api/v1/intents", tokens.require([&ctx](Request& req) { return post_intents(ctx, req); }));
+  r.get("/api/v1/intents", tokens.require([&ctx](Request&) { return get_intents(ctx); }));
+  r.del("/api/v1/intents", tokens.require([&ctx](Request& req) { return delete_intents(ctx, req); }));
+  r.get("/api/v1/scheduling/strategies", tokens.require([&ctx](Request&) { return strategies(ctx); }));
+  r.post("/api/v1/metrics", tokens.require([&ctx](Request& req) {
+    Response err;
+    auto body = http::parse_json_body(req, &err);
+    if (!body) return err;
+    auto problem = ctx.metric_set.update(*body);
+    if (!problem.empty()) return json_error(400, problem);
+    return json_ok();
+  }));
+  r.get("/api/v1/pods/pids", tokens.require([&ctx](Request&) { return pods_pids(ctx); }));
+  return r;
+}
+
+}  // namespace gthulhu::agent

@@ -1,0 +1,47 @@
+#pragma once
+// The agent's REST API (seed list plus our extensions):
+//   GET  /health, /version, /metrics                 no token
+//   POST /api/v1/auth/token                          credential -> token
+//   POST /api/v1/intents                             full list (replace) or delta
+//   GET  /api/v1/intents                             current set, generation, states
+//   DELETE /api/v1/intents                           {"podId"} or {"all":true}
+//   GET  /api/v1/scheduling/strategies               upstream shape, per process
+//   POST /api/v1/metrics                             external scheduler's MetricSet
+//   GET  /api/v1/pods/pids                           pods and their processes (tracker)
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "agent/cgroup_tree.h"
+#include "agent/intent_store.h"
+#include "agent/metric_set.h"
+#include "agent/node_views.h"
+#include "agent/policy_engine.h"
+#include "agent/process_source.h"
+#include "agent/token_service.h"
+#include "common/http/router.h"
+#include "common/metrics/exposition.h"
+
+namespace gthulhu::agent {
+
+struct AgentContext {
+  std::string node_name;
+  IntentStore& intents;
+  PolicyEngine& engine;
+  const CgroupTree& tree;
+  const ProcessSource& processes;
+  const TokenService& tokens;
+  MetricSetStore& metric_set;
+  const SchedulerView& scheduler;
+  const TrackerView& tracker;
+  metrics::Collectables metrics;
+  // Serialises intent changes with their reconciliation (one writer at a time).
+  std::function<std::vector<IntentResult>()> reconcile;
+};
+
+http::Router make_agent_router(AgentContext& ctx);
+
+// JSON of one intent result, as in the POST /api/v1/intents answer.
+nlohmann::json result_to_json(const IntentResult& r);
+
+}  // namespace gthulhu::agent

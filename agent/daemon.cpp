@@ -1,0 +1,117 @@
+#include "agent/daemon.h"
+
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "agent/agent_metrics.h"
+#include "common/http/json_api.h"
+
+namespace gthulhu::agent {
+
+namespace fs = std::filesystem;
+
+AgentDaemon::AgentDaemon(AgentSettings settings, NodeBackend& backend)
+    : settings_(std::move(settings)), backend_(backend) {}
+
+AgentDaemon::~AgentDaemon() { stop(); }
+
+std::vector<IntentResult> AgentDaemon::reconcile() {
+  std::lock_guard lock(reconcile_mu_);
+  return engine_->reconcile(intents_->snapshot());
+}
+
+void AgentDaemon::start() {
+  std::error_code ec;
+  fs::create_directories(settings_.state_dir, ec);
+  if (ec) throw std::runtime_error("cannot create state_dir " + settings_.state_dir + ": " + ec.message());
+  intents_ = std::make_unique<IntentStore>(fs::path(settings_.state_dir) / "intents.json");
+
+  std::string cgroup_root = settings_.cgroup_root;
+  if (cgroup_root.empty()) {
+    auto found = CgroupTree::find_cgroup2_mount();
+    if (!found) throw std::runtime_error("no cgroup2 filesystem is mounted: set agent.cgroup_root");
+    cgroup_root = found->string();
+  }
+  tree_ = std::make_unique<CgroupTree>(cgroup_root);
+  const size_t cgroups = tree_->scan();
+  engine_ = std::make_unique<PolicyEngine>(backend_.policy_maps(), *tree_, backend_.processes(), settings_.node_name);
+  const auto restored = reconcile();
+  spdlog::info("agent: node {}, cgroup2 at {} ({} cgroups, {} pods), {} intents restored at generation {}",
+               settings_.node_name, cgroup_root, cgroups, tree_->pod_uids().size(), restored.size(),
+               intents_->generation());
+
+  tokens_ = std::make_unique<TokenService>(settings_.tokens);
+  auto registry_metrics =
+      make_agent_collector(backend_.scheduler(), backend_.tracker(), *engine_, metric_set_, settings_.node_name);
+  auto http_registry = std::make_shared<prometheus::Registry>();
+  context_.reset(new AgentContext{settings_.node_name, *intents_, *engine_, *tree_, backend_.processes(), *tokens_,
+                                  metric_set_, backend_.scheduler(), backend_.tracker(),
+                                  {registry_metrics, http_registry}, [this] { return reconcile(); }});
+  auto server_options = settings_.server;
+  server_options.metrics = http_registry;
+  server_ = std::make_unique<http::Server>(server_options, make_agent_router(*context_));
+  server_->start();
+  stopping_ = false;
+  events_ = std::thread([this] { event_loop(); });
+}
+
+void AgentDaemon::stop() {
+  stopping_ = true;
+  if (events_.joinable()) events_.join();
+  if (server_) server_->stop();
+}
+
+void AgentDaemon::handle(const NodeEvent& e) {
+  switch (e.type) {
+    case NodeEvent::Type::kCgroupMkdir:
+      if (auto uid = tree_->on_mkdir(e.cgroup_id, e.parent_cgroup_id, e.name)) {
+        engine_->on_pod_cgroup(e.cgroup_id, *uid);
+      }
+      break;
+    case NodeEvent::Type::kCgroupRmdir:
+      tree_->on_rmdir(e.cgroup_id);
+      break;
+    case NodeEvent::Type::kExec:
+      engine_->on_exec(e.tgid, e.cgroup_id, e.name);
+      break;
+    case NodeEvent::Type::kExit:
+      engine_->on_exit(e.tgid);
+      break;
+    case NodeEvent::Type::kSchedulerExit:
+      spdlog::error("agent: the scheduler was unloaded by the kernel: {}", e.name);
+      break;
+  }
+}
+
+void AgentDaemon::event_loop() {
+  auto next_resync = std::chrono::steady_clock::now() + settings_.resync_interval;
+  uint64_t lost_seen = backend_.tracker().stats().events_lost;
+  while (!stopping_) {
+    int n = backend_.poll(std::chrono::milliseconds(200), [this](const NodeEvent& e) {
+      try {
+        handle(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("agent: event handling failed: {}", ex.what());
+      }
+    });
+    if (n < 0 && n != -EINTR) {
+      spdlog::error("agent: polling kernel events failed (errno {}); retrying", -n);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    // Lost events mean the index may be stale: rebuild it now rather than at the
+    // next periodic resync.
+    const uint64_t lost = backend_.tracker().stats().events_lost;
+    const auto now = std::chrono::steady_clock::now();
+    if (lost != lost_seen || now >= next_resync) {
+      if (lost != lost_seen) spdlog::warn("agent: {} tracker events lost: rescanning cgroups", lost - lost_seen);
+      lost_seen = lost;
+      next_resync = now + settings_.resync_interval;
+      tree_->scan();
+      reconcile();
+    }
+  }
+}
+
+}  // namespace gthulhu::agent

@@ -1,0 +1,52 @@
+#pragma once
+// The agent process minus main(): restores intents, indexes the cgroup tree, applies
+// policies, serves the REST API, and follows kernel events on one thread.
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "agent/agent_config.h"
+#include "agent/api.h"
+#include "agent/cgroup_tree.h"
+#include "agent/intent_store.h"
+#include "agent/metric_set.h"
+#include "agent/node_backend.h"
+#include "agent/policy_engine.h"
+#include "agent/token_service.h"
+#include "common/http/server.h"
+
+namespace gthulhu::agent {
+
+class AgentDaemon {
+ public:
+  AgentDaemon(AgentSettings settings, NodeBackend& backend);
+  ~AgentDaemon();
+
+  // Throws std::runtime_error when the state cannot be restored or the server not bound.
+  void start();
+  void stop();
+  uint16_t port() const { return server_ ? server_->port() : 0; }
+
+  // One event as the event thread handles it (public for tests).
+  void handle(const NodeEvent& event);
+
+ private:
+  std::vector<IntentResult> reconcile();
+  void event_loop();
+
+  AgentSettings settings_;
+  NodeBackend& backend_;
+  std::unique_ptr<IntentStore> intents_;
+  std::unique_ptr<CgroupTree> tree_;
+  std::unique_ptr<PolicyEngine> engine_;
+  std::unique_ptr<TokenService> tokens_;
+  MetricSetStore metric_set_;
+  std::unique_ptr<AgentContext> context_;
+  std::unique_ptr<http::Server> server_;
+  std::mutex reconcile_mu_;
+  std::atomic<bool> stopping_{false};
+  std::thread events_;
+};
+
+}  // namespace gthulhu::agent

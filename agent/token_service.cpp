@@ -1,0 +1,111 @@
+#include "agent/token_service.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+#include "common/http/json_api.h"
+
+namespace gthulhu::agent {
+
+std::string generate_rsa_private_key_pem() {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  if (key == nullptr) throw std::runtime_error("RSA key generation failed");
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<size_t>(len));
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return pem;
+}
+
+TokenService::TokenService(TokenOptions options) : options_(std::move(options)) {
+  if (options_.private_key_pem.empty()) {
+    spdlog::warn("auth: no [auth] private_key configured: using an ephemeral key, tokens end with this process");
+    options_.private_key_pem = generate_rsa_private_key_pem();
+  }
+  signer_ = std::make_unique<auth::JwtSigner>(options_.private_key_pem, options_.issuer);
+  verifier_ = std::make_unique<auth::JwtVerifier>(signer_->public_key_pem(), options_.issuer);
+}
+
+namespace {
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  // Compare digests so the length of the secret does not leak through timing either.
+  unsigned char da[32], db[32];
+  unsigned int la = 0, lb = 0;
+  EVP_Digest(a.data(), a.size(), da, &la, EVP_sha256(), nullptr);
+  EVP_Digest(b.data(), b.size(), db, &lb, EVP_sha256(), nullptr);
+  return CRYPTO_memcmp(da, db, sizeof da) == 0;
+}
+}  // namespace
+
+std::optional<IssuedToken> TokenService::issue(const http::Request& req, const nlohmann::json& body,
+                                               std::string* error) const {
+  std::string client_id;
+  if (options_.allow_client_certificate && req.peer && !req.peer->common_name.empty()) {
+    client_id = req.peer->common_name;
+  } else {
+    const std::string secret = body.is_object() ? body.value("secret", "") : "";
+    if (!options_.client_secret.empty() && !secret.empty() &&
+        constant_time_equal(secret, options_.client_secret)) {
+      client_id = body.value("client_id", "client");
+    } else if (body.is_object() && body.contains("public_key") && secret.empty()) {
+      *error = "a public key is not a credential: present a client certificate (mTLS) or the client secret";
+      return std::nullopt;
+    } else {
+      *error = options_.client_secret.empty() && !req.peer
+                   ? "no credential: this agent issues tokens only to mTLS clients"
+                   : "invalid credential";
+      return std::nullopt;
+    }
+  }
+  IssuedToken t;
+  t.client_id = client_id;
+  t.token = signer_->sign({{"sub", client_id}, {"client_id", client_id}}, options_.ttl);
+  t.expires_at = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count() +
+                 options_.ttl.count();
+  return t;
+}
+
+std::optional<std::string> TokenService::authenticate(const http::Request& req,
+                                                      std::string* error) const {
+  const std::string header = req.header("authorization");
+  if (header.empty()) {
+    *error = "Authorization header is required";
+    return std::nullopt;
+  }
+  if (header.rfind("Bearer ", 0) != 0 || header.size() <= 7) {
+    *error = "Authorization header must start with 'Bearer '";
+    return std::nullopt;
+  }
+  auto v = verifier_->verify(std::string_view(header).substr(7));
+  if (!v) {
+    *error = "invalid or expired token: " + v.error;
+    return std::nullopt;
+  }
+  return v.claims.value("sub", "");
+}
+
+http::Handler TokenService::require(http::Handler inner) const {
+  return [this, inner = std::move(inner)](http::Request& req) {
+    std::string error;
+    auto who = authenticate(req, &error);
+    if (!who) {
+      auto r = http::json_error(401, error);
+      r.with_header("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    req.attributes["client_id"] = *who;
+    return inner(req);
+  };
+}
+
+}  // namespace gthulhu::agent

@@ -1,0 +1,59 @@
+#include "common/service/server_config.h"
+
+#include <chrono>
+
+#include "common/service/logging.h"
+
+namespace gthulhu::service {
+
+using namespace std::chrono_literals;
+
+void add_server_keys(config::Schema& schema, const std::string& default_listen) {
+  schema
+      .add_string("server", "listen", default_listen,
+                  "address:port to serve on (\":8080\" = all IPv4 addresses, \"[::1]:8080\" for IPv6)")
+      .add_duration("server", "connection_timeout", 30s,
+                    "idle time after which a connection is closed (also bounds slow clients)")
+      .add_int("server", "max_body_bytes", 1 << 20, 1024, 64 << 20, "largest request body accepted (413 above)")
+      .add_int("server", "max_connections", 512, 1, 100000, "connections served at once")
+      .add_int("server", "max_connections_per_ip", 64, 1, 100000, "connections from one address at once")
+      .add_int("server", "threads", 2, 1, 64, "request threads")
+      .add_duration("server", "shutdown_grace", 5s, "time in-flight requests get to finish on SIGTERM")
+      .add_pem("tls", "cert", "server certificate chain (PEM or path); set with tls.key to serve HTTPS")
+      .add_pem("tls", "key", "server private key (PEM or path)")
+      .add_pem("tls", "client_ca",
+               "CA that must have signed client certificates (PEM or path); set = mTLS required")
+      .add_string("log", "level", "info", "trace, debug, info, warn, error or off")
+      .add_string("log", "format", "text", "text, or json for one JSON object per line");
+}
+
+http::ServerOptions server_options_from(const config::Config& c, const std::string& name) {
+  http::ServerOptions o;
+  o.name = name;
+  o.listen = c.get_string("server.listen");
+  o.connection_timeout = std::chrono::duration_cast<std::chrono::seconds>(
+      c.get_duration("server.connection_timeout"));
+  if (o.connection_timeout.count() < 1) o.connection_timeout = 1s;
+  o.max_body_bytes = static_cast<size_t>(c.get_int("server.max_body_bytes"));
+  o.max_connections = static_cast<unsigned>(c.get_int("server.max_connections"));
+  o.max_connections_per_ip = static_cast<unsigned>(c.get_int("server.max_connections_per_ip"));
+  o.threads = static_cast<unsigned>(c.get_int("server.threads"));
+  o.shutdown_grace = std::chrono::duration_cast<std::chrono::milliseconds>(
+      c.get_duration("server.shutdown_grace"));
+  const bool cert = c.is_set("tls.cert"), key = c.is_set("tls.key"), ca = c.is_set("tls.client_ca");
+  std::vector<std::string> errors;
+  if (cert != key) errors.push_back("tls.cert and tls.key must be set together");
+  if (ca && !cert) errors.push_back("tls.client_ca (mTLS) needs tls.cert and tls.key");
+  if (!errors.empty()) throw config::ConfigError(errors);
+  if (cert) {
+    o.tls = http::TlsOptions{c.get_pem("tls.cert"), c.get_pem("tls.key"),
+                             ca ? c.get_pem("tls.client_ca") : std::string()};
+  }
+  return o;
+}
+
+void init_logging_from(const config::Config& c) {
+  init_logging(c.get_string("log.level"), c.get_string("log.format"));
+}
+
+}  // namespace gthulhu::service

@@ -1,0 +1,21 @@
+#pragma once
+// The configuration keys every HTTP service here shares ([server], [tls], [log]),
+// declared once so the agent and the coordinator name and document them alike.
+#include <string>
+
+#include "common/config/config.h"
+#include "common/http/server.h"
+
+namespace gthulhu::service {
+
+// Declares [server] listen/timeouts/limits, [tls] cert/key/client_ca, [log] level/format.
+void add_server_keys(config::Schema& schema, const std::string& default_listen);
+
+// Builds the server options from a loaded Config; throws config::ConfigError when the
+// TLS material is inconsistent (a key without a certificate, a client CA without TLS).
+http::ServerOptions server_options_from(const config::Config& config, const std::string& name);
+
+// Initialises logging from [log].
+void init_logging_from(const config::Config& config);
+
+}  // namespace gthulhu::service
