@@ -16,6 +16,7 @@ help:
 	@echo "make unit       unit tests only"
 	@echo "make asan       unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make vm-test    the VM tier (QEMU + Debian sched_ext kernel)"
+	@echo "make demo       the node path on this machine: pods, agent, intents, kernel maps"
 	@echo "make bench      benchmarks"
 	@echo "make clean      remove build directories"
 
@@ -48,6 +49,14 @@ vm-test: build
 # The sanitizer run goes first so the last lines printed are the full suite's summary.
 test: asan build
 	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
+
+# The node path end to end on this machine (root): synthetic pods, agent, intents,
+# kernel policy maps. See scripts/demo.sh.
+demo: build
+	BUILD=$(abspath $(BUILD)) scripts/demo.sh
+
+bench: build
+	@if [ -x scripts/bench.sh ]; then BUILD=$(abspath $(BUILD)) scripts/bench.sh; else echo "no benchmarks yet"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
