@@ -236,7 +236,7 @@ void PolicyEngine::on_pod_cgroup(uint64_t cgroup_id, const std::string& pod_uid)
   std::lock_guard lock(mu_);
   if (!intents_by_pod_.count(pod_uid)) return;
   write_cgroup_locked(cgroup_id, pod_wide_policy_locked(pod_uid));
-  refresh_results_locked();
+  results_stale_ = true;
 }
 
 void PolicyEngine::on_exec(uint32_t tgid, uint64_t cgroup_id, const std::string& comm) {
@@ -251,15 +251,18 @@ void PolicyEngine::on_exec(uint32_t tgid, uint64_t cgroup_id, const std::string&
   } else {
     override_matches_.erase(tgid);
   }
-  refresh_results_locked();
+  // Results are recomputed when asked for: the exec path stays a lookup, a match
+  // and one map write.
+  results_stale_ = true;
 }
 
 void PolicyEngine::on_exit(uint32_t tgid) {
   std::lock_guard lock(mu_);
-  if (override_matches_.erase(tgid)) refresh_results_locked();
+  if (override_matches_.erase(tgid)) results_stale_ = true;
 }
 
-void PolicyEngine::refresh_results_locked() {
+void PolicyEngine::refresh_results_locked() const {
+  results_stale_ = false;
   results_.clear();
   std::map<std::string, size_t> regex_matches;
   for (const auto& [tgid, ids] : override_matches_) {
@@ -295,6 +298,9 @@ void PolicyEngine::refresh_results_locked() {
 
 std::vector<IntentResult> PolicyEngine::results() const {
   std::lock_guard lock(mu_);
+  if (results_stale_) {
+    refresh_results_locked();
+  }
   return results_;
 }
 

@@ -90,7 +90,7 @@ class PolicyEngine {
   void write_cgroup_locked(uint64_t id, const std::optional<gthulhu_policy>& p);
   void write_override_locked(uint32_t tgid, const std::optional<gthulhu_policy>& p);
   uint32_t policy_id_for_locked(const std::string& intent_id);
-  void refresh_results_locked();
+  void refresh_results_locked() const;  // results are a cache of the state above
 
   PolicyMaps& maps_;
   const CgroupTree& tree_;
@@ -108,7 +108,8 @@ class PolicyEngine {
   std::set<uint32_t> free_policy_ids_;
   uint32_t next_policy_id_ = 1;
   uint64_t write_errors_ = 0;
-  std::vector<IntentResult> results_;
+  mutable std::vector<IntentResult> results_;
+  mutable bool results_stale_ = false;
 };
 
 }  // namespace gthulhu::agent
