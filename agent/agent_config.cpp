@@ -20,6 +20,10 @@ config::Schema agent_schema() {
       .add_path("agent", "cgroup_root", "", "the cgroup2 mount as this process sees it (default: found in /proc/self/mountinfo)")
       .add_path("agent", "pin_root", GTHULHU_PIN_ROOT, "BPF filesystem directory for the pinned maps and scheduler link")
       .add_duration("agent", "resync_interval", 60s, "full re-reconciliation period (a safety net; events do the work)")
+      .add_int("tracker", "ring_buffer_kib", 1024, 16, 262144,
+               "kernel-to-agent event ring; only execs in watched pods, cgroup changes and exits of "
+               "overridden processes use it (its pages count in the agent's RSS)")
+      .add_int("tracker", "proc_table_entries", 262144, 1024, 4194304, "processes the tracker can hold")
       .add_bool("scheduler", "enabled", true, "attach the gthulhu sched_ext scheduler when the kernel supports it")
       .add_duration("scheduler", "slice_default", std::chrono::nanoseconds(GTHULHU_SLICE_DEFAULT_NS),
                     "time slice of tasks without a policy")
@@ -50,6 +54,8 @@ AgentSettings agent_settings(const config::Config& c) {
   a.cgroup_root = c.get_path("agent.cgroup_root").string();
   a.pin_root = c.get_path("agent.pin_root").string();
   a.resync_interval = std::chrono::duration_cast<std::chrono::seconds>(c.get_duration("agent.resync_interval"));
+  a.ring_buffer_kib = static_cast<uint32_t>(c.get_int("tracker.ring_buffer_kib"));
+  a.proc_table_entries = static_cast<uint32_t>(c.get_int("tracker.proc_table_entries"));
   a.scheduler_enabled = c.get_bool("scheduler.enabled");
   a.slice_default_ns = static_cast<uint64_t>(c.get_duration("scheduler.slice_default").count());
   a.slice_lag_ns = static_cast<uint64_t>(c.get_duration("scheduler.slice_lag").count());

@@ -20,6 +20,8 @@ struct AgentSettings {
   uint64_t slice_lag_ns = 0;
   uint32_t watchdog_timeout_ms = 5000;
   std::chrono::seconds resync_interval{60};
+  uint32_t ring_buffer_kib = 1024;
+  uint32_t proc_table_entries = 262144;
   http::ServerOptions server;
   TokenOptions tokens;
 };

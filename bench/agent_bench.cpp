@@ -1,0 +1,213 @@
+// Agent benchmarks (root, real host kernel, the real gthulhu-agent binary):
+//   1. commandRegex match to BPF override: a process execs in a watched pod; the time
+//      from just before execve to its policy_by_tgid entry being visible (tracker exec
+//      event -> ring buffer -> agent RE2 match -> map update). p50/p90/p99/max.
+//   2. the agent's idle cost: CPU time and RSS over an idle window with intents applied.
+// Prints a plain-text report; exit code 0 unless something failed to run.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/bpf/pinned_policy_maps.h"
+#include "agent/bpf/tracker_bpf.h"
+#include "common/http/client.h"
+#include "tests/integration/host_sandbox.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const char* kSecret = "bench-secret-0123456789abcdef";
+const char* kPodUid = "beefbeef-0000-4000-8000-0000000000be";
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+double now_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+struct ProcSample {
+  double cpu_seconds = 0;
+  long rss_kb = 0;
+};
+
+ProcSample sample(pid_t pid) {
+  ProcSample s;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string content((std::istreambuf_iterator<char>(stat)), {});
+  auto close = content.rfind(')');
+  std::istringstream rest(content.substr(close + 2));
+  std::string field;
+  unsigned long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoul(field);
+    if (i == 15) stime = std::stoul(field);
+  }
+  s.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::stol(line.substr(6));
+  }
+  return s;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  const int execs = quick ? 50 : 300;
+  const int idle_seconds = quick ? 5 : 20;
+  if (geteuid() != 0) {
+    std::printf("agent_bench: skipped: needs root\n");
+    return 0;
+  }
+  if (auto why = gthulhu::agent::TrackerBpf::unsupported_reason(); !why.empty()) {
+    std::printf("agent_bench: skipped: %s\n", why.c_str());
+    return 0;
+  }
+  auto cg2 = gthulhu::test::cgroup2_mount();
+  if (!cg2 || !gthulhu::test::ensure_bpffs().empty()) {
+    std::printf("agent_bench: skipped: no cgroup2 or bpffs\n");
+    return 0;
+  }
+  gthulhu::test::CgroupTree tree(*cg2);
+  std::string uid_us = kPodUid;
+  std::replace(uid_us.begin(), uid_us.end(), '-', '_');
+  const std::string ctr = tree.make("kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + uid_us +
+                                    ".slice/cri-containerd-" + std::string(64, 'f') + ".scope");
+  gthulhu::test::PinDir pins;
+  gthulhu::test::TempDir state;
+  const int port = free_port();
+  const pid_t agent = fork();
+  if (agent == 0) {
+    setenv("GTHULHU_AGENT_PIN_ROOT", pins.path().c_str(), 1);
+    setenv("GTHULHU_AGENT_STATE_DIR", state.path().c_str(), 1);
+    setenv("GTHULHU_AGENT_CGROUP_ROOT", cg2->c_str(), 1);
+    setenv("GTHULHU_SERVER_LISTEN", ("127.0.0.1:" + std::to_string(port)).c_str(), 1);
+    setenv("GTHULHU_AUTH_CLIENT_SECRET", kSecret, 1);
+    setenv("GTHULHU_LOG_LEVEL", "error", 1);
+    execl(GTHULHU_AGENT_BINARY, "gthulhu-agent", nullptr);
+    _exit(98);
+  }
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  gthulhu::http::Client client;
+  if (!gthulhu::test::eventually([&] { return client.get(base + "/health").response.status == 200; }, 15s)) {
+    std::printf("agent_bench: the agent did not start\n");
+    kill(agent, SIGKILL);
+    return 1;
+  }
+  auto tok = client.post_json(base + "/api/v1/auth/token", json{{"secret", kSecret}}.dump());
+  const std::string token = json::parse(tok.response.body)["data"]["token"];
+  auto posted = client.post_json(
+      base + "/api/v1/intents",
+      json{{"intents", {{{"id", "bench"}, {"podID", kPodUid}, {"priority", 10}, {"commandRegex", "^benchmatch$"}}}}}.dump(),
+      {"Authorization: Bearer " + token});
+  if (posted.response.status != 200) {
+    std::printf("agent_bench: posting the intent failed: %s\n", posted.response.body.c_str());
+    kill(agent, SIGKILL);
+    return 1;
+  }
+  std::string err;
+  auto maps = gthulhu::agent::PinnedPolicyMaps::open(pins.path(), &err);
+  if (!maps) {
+    std::printf("agent_bench: %s\n", err.c_str());
+    kill(agent, SIGKILL);
+    return 1;
+  }
+  // The matching program: a copy of /bin/sleep named "benchmatch".
+  gthulhu::test::TempDir bins;
+  const std::string prog = (bins.path() / "benchmatch").string();
+  fs::copy_file("/bin/sleep", prog);
+
+  std::vector<double> latencies;
+  int missed = 0;
+  for (int i = 0; i < execs; ++i) {
+    int sync[2];
+    if (pipe(sync) != 0) return 1;
+    const pid_t child = fork();
+    if (child == 0) {
+      gthulhu::test::CgroupTree::move(ctr, getpid());
+      char go;
+      close(sync[1]);
+      if (read(sync[0], &go, 1) != 1) _exit(1);
+      execl(prog.c_str(), "benchmatch", "5", nullptr);
+      _exit(99);
+    }
+    close(sync[0]);
+    // The child is in the pod and waits; time starts when it is released into execve.
+    std::this_thread::sleep_for(2ms);
+    const double t0 = now_ms();
+    if (write(sync[1], "x", 1) != 1) return 1;
+    close(sync[1]);
+    bool seen = false;
+    while (now_ms() - t0 < 1000) {
+      if (maps->process_override(static_cast<uint32_t>(child))) {
+        latencies.push_back(now_ms() - t0);
+        seen = true;
+        break;
+      }
+      std::this_thread::sleep_for(20us);
+    }
+    if (!seen) ++missed;
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+  }
+  std::printf("== exec -> BPF override (commandRegex), %d execs in a watched pod\n", execs);
+  std::printf("   p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms  missed %d (target p99 < 1 ms)\n",
+              percentile(latencies, 0.50), percentile(latencies, 0.90), percentile(latencies, 0.99),
+              latencies.empty() ? 0.0 : *std::max_element(latencies.begin(), latencies.end()), missed);
+
+  // Idle: no requests, no processes starting in pods (the host's own activity goes on).
+  std::this_thread::sleep_for(1s);
+  const auto a = sample(agent);
+  const double t0 = now_ms();
+  std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
+  const auto b = sample(agent);
+  const double wall = (now_ms() - t0) / 1e3;
+  std::printf("== agent idle over %.0f s: CPU %.3f%% of one core, RSS %.1f MB (targets < 0.5%%, < 20 MB)\n", wall,
+              100.0 * (b.cpu_seconds - a.cpu_seconds) / wall, static_cast<double>(b.rss_kb) / 1024.0);
+  kill(agent, SIGTERM);
+  waitpid(agent, nullptr, 0);
+  return 0;
+}
