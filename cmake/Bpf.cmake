@@ -63,20 +63,26 @@ set_target_properties(dep::libbpf PROPERTIES
 #   a struct) that standard C drops ("declaration does not declare anything"), losing
 #   their fields; -Wno-microsoft-anon-tag then silences the note for each of them.
 # -mcpu=v3: 32-bit jumps and ALU ops, supported by every sched_ext kernel (6.12+).
-# A plain variable, so a change here reaches existing build trees; additions from the
-# command line go into GTHULHU_BPF_EXTRA_CFLAGS (e.g. -DGTHULHU_BPF_EXTRA_CFLAGS=-DDEBUG).
-set(GTHULHU_BPF_CFLAGS
-  -target bpf -mcpu=v3 -O2 -g -D__TARGET_ARCH_x86
-  -fms-extensions -Wno-microsoft-anon-tag
-  -Wall -Wno-compare-distinct-pointer-types)
+# Additions from the command line go into GTHULHU_BPF_EXTRA_CFLAGS (e.g. -DGTHULHU_BPF_EXTRA_CFLAGS=-DDEBUG).
 set(GTHULHU_BPF_EXTRA_CFLAGS "" CACHE STRING "Extra flags for clang when compiling BPF programs")
-if(GTHULHU_WERROR)
-  list(APPEND GTHULHU_BPF_CFLAGS -Werror)
-endif()
-list(APPEND GTHULHU_BPF_CFLAGS ${GTHULHU_BPF_EXTRA_CFLAGS})
+
+# Flags are computed where they are used: this file is included once (include_guard),
+# so a variable set here would not be seen from sibling directories (tests/vm).
+function(_gthulhu_bpf_cflags out)
+  set(flags
+    -target bpf -mcpu=v3 -O2 -g -D__TARGET_ARCH_x86
+    -fms-extensions -Wno-microsoft-anon-tag
+    -Wall -Wno-compare-distinct-pointer-types)
+  if(GTHULHU_WERROR)
+    list(APPEND flags -Werror)
+  endif()
+  list(APPEND flags ${GTHULHU_BPF_EXTRA_CFLAGS})
+  set(${out} ${flags} PARENT_SCOPE)
+endfunction()
 
 function(gthulhu_bpf_object name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;DEPENDS")
+  _gthulhu_bpf_cflags(GTHULHU_BPF_CFLAGS)
   if(NOT arg_SOURCES)
     message(FATAL_ERROR "gthulhu_bpf_object(${name}): no SOURCES")
   endif()
