@@ -76,6 +76,8 @@ class AgentCollector : public prometheus::Collectable {
         {"gthulhu_scheduler_bounces_total", {s->nr_bounces, "tasks moved to the shared queue after an affinity change"}},
         {"gthulhu_scheduler_failed_dispatches_total", {s->nr_failed_dispatches, "dispatch attempts that found nothing to move"}},
         {"gthulhu_scheduler_lag_clamps_total", {s->nr_lag_clamps, "wakeups whose banked credit was capped"}},
+        {"gthulhu_scheduler_starvation_rescues_total",
+         {s->nr_starvation_rescues, "tasks run out of vtime order because they waited past the starvation bound"}},
     };
     for (const auto& [name, v] : rows) {
       auto f = family(name, v.second, MetricType::Counter);
