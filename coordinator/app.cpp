@@ -1,0 +1,226 @@
+#include "coordinator/app.h"
+
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include "coordinator/api/context.h"
+#include "coordinator/api/routes.h"
+#include "coordinator/auth/auth_service.h"
+#include "coordinator/auth/password_hasher.h"
+#include "coordinator/auth/token_service.h"
+#include "coordinator/bootstrap.h"
+#include "coordinator/openapi/openapi.h"
+#include "coordinator/pods/static_pod_source.h"
+#include "coordinator/rbac/authorizer.h"
+#include "coordinator/store/mongo_store.h"
+#include "coordinator/store/store_factory.h"
+
+namespace gthulhu::coordinator {
+
+namespace {
+
+template <typename D>
+std::chrono::seconds secs(D d) {
+  return std::chrono::duration_cast<std::chrono::seconds>(d);
+}
+
+}  // namespace
+
+config::Schema App::schema() {
+  config::Schema s("GTHULHU");
+  s.add_string("server", "listen", ":8081", "REST listen address (host:port, :port, [::1]:port)");
+  s.add_int("server", "threads", 4, 1, 64, "HTTP worker threads");
+  s.add_int("server", "max_body_bytes", 1 << 20, 1024, 64 << 20, "Largest accepted request body");
+  s.add_duration("server", "connection_timeout", std::chrono::seconds(30),
+                 "Idle time before a client connection is closed");
+  s.add_int("server", "max_connections", 1024, 1, 65535, "Concurrent connections, in total");
+  s.add_int("server", "max_connections_per_ip", 256, 1, 65535, "Concurrent connections per client IP");
+  s.add_pem("server", "tls_cert", "Serve HTTPS with this certificate chain (PEM or file); unset = HTTP");
+  s.add_pem("server", "tls_key", "Private key of server.tls_cert");
+  s.add_bool("server", "access_log", true, "One log line per request");
+  s.add_string("log", "level", "info", "trace | debug | info | warn | error");
+  s.add_string("log", "format", "text", "text | json");
+  add_store_config(s);
+  s.add_pem("auth", "private_key",
+            "RSA private key (>= 2048 bits, PEM or file) signing access tokens (RS256). Required");
+  s.add_string("auth", "issuer", "gthulhu-coordinator", "The iss claim of access tokens");
+  s.add_duration("auth", "access_token_ttl", std::chrono::minutes(15), "Access token lifetime");
+  s.add_duration("auth", "refresh_token_ttl", std::chrono::hours(24),
+                 "Refresh token lifetime (each refresh issues a new one)");
+  s.add_int("auth", "argon2_memory_kib", 64 * 1024, 8, 4 * 1024 * 1024,
+            "Argon2id memory cost per password hash, KiB");
+  s.add_int("auth", "argon2_iterations", 3, 1, 100, "Argon2id time cost (passes)");
+  s.add_int("auth", "argon2_parallelism", 1, 1, 64, "Argon2id lanes");
+  s.add_int("auth", "argon2_max_concurrent", 2, 1, 64,
+            "Password hashes computed at once (bounds memory: this x memory cost)");
+  s.add_duration("auth", "role_cache_ttl", std::chrono::seconds(1),
+                 "How long a role's permissions are reused without re-reading it (0 = never); "
+                 "role changes through this instance apply at once");
+  s.add_int("auth", "password_min_length", 12, 8, 256, "Minimum password length (characters)");
+  s.add_int("auth", "login_attempts_per_ip", 20, 1, 1000000,
+            "Login attempts one client IP may make in a burst...");
+  s.add_duration("auth", "login_ip_window", std::chrono::minutes(1),
+                 "...and earns back evenly over this window (429 + Retry-After beyond)");
+  s.add_int("auth", "login_failures_per_user", 5, 1, 1000000,
+            "Failed logins allowed for one username in a burst...");
+  s.add_duration("auth", "login_user_window", std::chrono::minutes(15),
+                 "...earned back evenly over this window");
+  s.add_string("admin", "username", "admin@example.com",
+               "The administrator created on first start (never modified afterwards)");
+  s.add_string("admin", "password", "",
+               "Its password, needed on first start only (prefer GTHULHU_ADMIN_PASSWORD)");
+  s.add_path("pods", "inventory_file", "",
+             "Static pod inventory (JSON) used when no Kubernetes cluster is configured");
+  return s;
+}
+
+App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
+  store_ = store ? std::move(store) : make_store(cfg);
+
+  Argon2Params argon;
+  argon.memory_kib = static_cast<std::uint32_t>(cfg.get_int("auth.argon2_memory_kib"));
+  argon.iterations = static_cast<std::uint32_t>(cfg.get_int("auth.argon2_iterations"));
+  argon.parallelism = static_cast<std::uint32_t>(cfg.get_int("auth.argon2_parallelism"));
+  argon.max_concurrent = static_cast<unsigned>(cfg.get_int("auth.argon2_max_concurrent"));
+  hasher_ = std::make_unique<PasswordHasher>(argon);
+
+  if (!cfg.is_set("auth.private_key")) {
+    throw std::runtime_error("auth.private_key is required (GTHULHU_AUTH_PRIVATE_KEY)");
+  }
+  tokens_ = std::make_unique<TokenService>(cfg.get_pem("auth.private_key"),
+                                           cfg.get_string("auth.issuer"),
+                                           secs(cfg.get_duration("auth.access_token_ttl")),
+                                           secs(cfg.get_duration("auth.refresh_token_ttl")));
+  PasswordPolicy policy;
+  policy.min_length = static_cast<std::size_t>(cfg.get_int("auth.password_min_length"));
+  LoginLimits limits;
+  limits.attempts_per_ip = static_cast<unsigned>(cfg.get_int("auth.login_attempts_per_ip"));
+  limits.ip_window = cfg.get_duration("auth.login_ip_window");
+  limits.failures_per_user = static_cast<unsigned>(cfg.get_int("auth.login_failures_per_user"));
+  limits.user_window = cfg.get_duration("auth.login_user_window");
+  auth_ = std::make_unique<AuthService>(*store_, *hasher_, *tokens_, policy, limits);
+  authorizer_ = std::make_unique<Authorizer>(
+      *store_, *tokens_,
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg.get_duration("auth.role_cache_ttl")));
+
+  if (cfg.is_set("pods.inventory_file")) {
+    pods_ = StaticPodSource::from_file(cfg.get_path("pods.inventory_file"));
+    spdlog::info("pod inventory {}: {} pods", cfg.get_path("pods.inventory_file").string(),
+                 pods_->pods().size());
+  } else {
+    pods_ = std::make_unique<StaticPodSource>();
+    spdlog::warn("no pod source configured (pods.inventory_file): strategies get no intents");
+  }
+
+  admin_username_ = cfg.get_string("admin.username");
+  admin_password_ = cfg.get_string("admin.password");
+
+  ctx_ = std::make_unique<ApiContext>(ApiContext{*store_, *auth_, *authorizer_, *pods_});
+  ctx_->ready = &ready_;
+  registry_ = std::make_shared<prometheus::Registry>();
+
+  http::ServerOptions opts;
+  opts.listen = cfg.get_string("server.listen");
+  opts.name = "coordinator";
+  opts.threads = static_cast<unsigned>(cfg.get_int("server.threads"));
+  opts.max_body_bytes = static_cast<size_t>(cfg.get_int("server.max_body_bytes"));
+  opts.connection_timeout = secs(cfg.get_duration("server.connection_timeout"));
+  opts.max_connections = static_cast<unsigned>(cfg.get_int("server.max_connections"));
+  opts.max_connections_per_ip = static_cast<unsigned>(cfg.get_int("server.max_connections_per_ip"));
+  opts.access_log = cfg.get_bool("server.access_log");
+  opts.metrics = registry_;
+  if (cfg.is_set("server.tls_cert") != cfg.is_set("server.tls_key")) {
+    throw std::runtime_error("server.tls_cert and server.tls_key go together");
+  }
+  if (cfg.is_set("server.tls_cert")) {
+    opts.tls = http::TlsOptions{cfg.get_pem("server.tls_cert"), cfg.get_pem("server.tls_key"), ""};
+  }
+  http::Router router = build_router(*ctx_, {registry_});
+  router_copy_ = std::make_unique<http::Router>(router);
+  server_ = std::make_unique<http::Server>(opts, std::move(router));
+}
+
+App::~App() { stop(); }
+
+uint16_t App::port() const { return server_->port(); }
+
+void App::start() {
+  server_->start();
+  spdlog::info("coordinator listening on port {} (store: {})", server_->port(), store_->backend());
+  startup_thread_ = std::thread([this] { startup(); });
+}
+
+bool App::sleep_unless_stopped(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [&] { return stopping_.load(); });
+}
+
+void App::set_fatal(const std::string& message) {
+  spdlog::critical("coordinator cannot start: {}", message);
+  {
+    std::lock_guard lock(mu_);
+    fatal_ = message;
+  }
+  cv_.notify_all();
+  if (on_fatal_) on_fatal_(message);
+}
+
+void App::startup() {
+  std::chrono::milliseconds backoff(250);
+  const std::chrono::milliseconds max_backoff(5000);
+  // 1. Schema.
+  while (!stopping_) {
+    auto st = store_->migrate();
+    if (st.ok()) break;
+    if (st.code() != StoreErrc::kUnavailable) return set_fatal("store migration: " + st.error().message);
+    spdlog::warn("store unavailable ({}), retrying in {} ms", st.error().message, backoff.count());
+    if (!sleep_unless_stopped(backoff)) return;
+    backoff = std::min(backoff * 2, max_backoff);
+  }
+  // 2. Permissions, admin role, admin user.
+  backoff = std::chrono::milliseconds(250);
+  while (!stopping_) {
+    Status st;
+    try {
+      st = bootstrap(*store_, *hasher_, auth_->policy(), {admin_username_, admin_password_},
+                     system_millis());
+    } catch (const std::exception& e) {
+      return set_fatal(e.what());
+    }
+    if (st.ok()) break;
+    if (st.code() != StoreErrc::kUnavailable) return set_fatal("bootstrap: " + st.error().message);
+    spdlog::warn("store unavailable during bootstrap ({}), retrying in {} ms", st.error().message,
+                 backoff.count());
+    if (!sleep_unless_stopped(backoff)) return;
+    backoff = std::min(backoff * 2, max_backoff);
+  }
+  if (stopping_) return;
+  admin_password_.clear();
+  ready_ = true;
+  cv_.notify_all();
+  spdlog::info("coordinator ready");
+}
+
+bool App::wait_ready(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return ready_.load() || fatal_.has_value(); });
+  return ready_.load();
+}
+
+std::optional<std::string> App::fatal_error() const {
+  std::lock_guard lock(mu_);
+  return fatal_;
+}
+
+void App::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (auto* mongo = dynamic_cast<MongoStore*>(store_.get())) mongo->cancel_start();
+  if (startup_thread_.joinable()) startup_thread_.join();
+  if (server_ && server_->running()) server_->stop();
+}
+
+}  // namespace gthulhu::coordinator

@@ -1,0 +1,387 @@
+#include "coordinator/openapi/openapi.h"
+
+#include <algorithm>
+
+#include "common/http/json_api.h"
+
+namespace gthulhu::coordinator {
+
+using json = nlohmann::json;
+
+namespace {
+
+json ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+
+json str(const std::string& description = "") {
+  json s = {{"type", "string"}};
+  if (!description.empty()) s["description"] = description;
+  return s;
+}
+json integer(const std::string& description = "", const char* format = "int64") {
+  json s = {{"type", "integer"}, {"format", format}};
+  if (!description.empty()) s["description"] = description;
+  return s;
+}
+json boolean(const std::string& description = "") {
+  json s = {{"type", "boolean"}};
+  if (!description.empty()) s["description"] = description;
+  return s;
+}
+json array_of(json items) { return {{"type", "array"}, {"items", std::move(items)}}; }
+json object(json properties, std::vector<std::string> required = {}) {
+  json s = {{"type", "object"}, {"properties", std::move(properties)}};
+  if (!required.empty()) s["required"] = required;
+  return s;
+}
+
+json schemas() {
+  json s;
+  s["Error"] = object({{"success", {{"type", "boolean"}, {"enum", {false}}}}, {"error", str()}},
+                      {"success", "error"});
+  s["Ok"] = object({{"success", {{"type", "boolean"}, {"enum", {true}}}},
+                    {"timestamp", str("RFC 3339 UTC")}},
+                   {"success", "timestamp"});
+  s["LoginRequest"] = object({{"username", str()}, {"password", str()}}, {"username", "password"});
+  s["RefreshRequest"] = object({{"refreshToken", str()}}, {"refreshToken"});
+  s["TokenPair"] = object({{"token", str("same as accessToken (upstream compatibility)")},
+                           {"accessToken", str("RS256 JWT, send as 'Authorization: Bearer'")},
+                           {"refreshToken", str("opaque, single use")},
+                           {"tokenType", str("always Bearer")},
+                           {"expiresIn", integer("access token lifetime, seconds")},
+                           {"needChangePassword", boolean()}});
+  s["Validation"] = object({{"valid", boolean()}, {"uid", str()}, {"needChangePassword", boolean()}});
+  s["User"] = object({{"id", str()},
+                      {"username", str()},
+                      {"roles", array_of(str())},
+                      {"status", integer("1 active, 2 inactive, 3 must change password", "int32")},
+                      {"createdTime", str()},
+                      {"updatedTime", str()}});
+  s["UserList"] = object({{"users", array_of(ref("User"))}});
+  s["UserCreate"] = object({{"username", str()},
+                            {"password", str("initial password; the user must change it")},
+                            {"roles", array_of(str("role name"))}},
+                           {"username", "password"});
+  s["PasswordReset"] = object({{"userID", str()}, {"newPassword", str()}}, {"userID", "newPassword"});
+  s["PermissionsUpdate"] = object({{"userID", str()},
+                                   {"roles", array_of(str("role name"))},
+                                   {"status", integer("1, 2 or 3", "int32")}},
+                                  {"userID"});
+  s["PasswordChange"] = object({{"oldPassword", str()}, {"newPassword", str()}},
+                               {"oldPassword", "newPassword"});
+  s["RolePolicy"] = object({{"permissionKey", str()},
+                            {"self", boolean("only the caller's own resources")},
+                            {"k8sNamespace", str("stored, not enforced")},
+                            {"policyNamespace", str("stored, not enforced")}},
+                           {"permissionKey"});
+  s["Role"] = object({{"id", str()},
+                      {"name", str()},
+                      {"description", str()},
+                      {"rolePolicies", array_of(ref("RolePolicy"))},
+                      {"rolePolicy", array_of(ref("RolePolicy"))}});
+  s["RoleList"] = object({{"roles", array_of(ref("Role"))}});
+  s["RoleCreate"] = object({{"name", str()},
+                            {"description", str()},
+                            {"rolePolicies", array_of(ref("RolePolicy"))}},
+                           {"name"});
+  s["RoleUpdate"] = object({{"id", str()},
+                            {"name", str()},
+                            {"description", str()},
+                            {"rolePolicies", array_of(ref("RolePolicy"))},
+                            {"rolePolicy", array_of(ref("RolePolicy"))}},
+                           {"id"});
+  s["RoleDelete"] = object({{"id", str()}}, {"id"});
+  s["Permission"] = object({{"key", str()}, {"resource", str()}, {"action", str()}, {"description", str()}});
+  s["PermissionList"] = object({{"permissions", array_of(ref("Permission"))}});
+  s["LabelSelector"] = object({{"key", str()}, {"value", str("empty: the label must exist")}}, {"key"});
+  json strategy_fields = {
+      {"strategyNamespace", str("metadata only")},
+      {"labelSelectors", array_of(ref("LabelSelector"))},
+      {"k8sNamespace", array_of(str("namespace; empty list = all"))},
+      {"commandRegex", str("RE2 syntax; empty = every process")},
+      {"priority", integer("-20..20", "int32")},
+      {"executionTime", integer("time slice in ns: 0 or 500000..100000000")}};
+  s["StrategyCreate"] = object(strategy_fields);
+  json update = strategy_fields;
+  update["strategyId"] = str();
+  s["StrategyUpdate"] = object(update, {"strategyId"});
+  s["StrategyDelete"] = object({{"strategyId", str()}}, {"strategyId"});
+  json full = strategy_fields;
+  full["id"] = str();
+  full["creatorID"] = str();
+  full["updaterID"] = str();
+  full["createdTime"] = str();
+  full["updatedTime"] = str();
+  s["Strategy"] = object(full);
+  s["StrategyResult"] = object({{"strategy", ref("Strategy")},
+                                {"intentCount", integer("intents created for matching pods")}});
+  s["StrategyList"] = object({{"strategies", array_of(ref("Strategy"))}});
+  s["Intent"] = object({{"id", str()},
+                        {"strategyID", str()},
+                        {"podID", str("pod UID")},
+                        {"podName", str()},
+                        {"nodeID", str()},
+                        {"k8sNamespace", str()},
+                        {"commandRegex", str()},
+                        {"priority", integer("", "int32")},
+                        {"executionTime", integer()},
+                        {"podLabels", {{"type", "object"}, {"additionalProperties", str()}}},
+                        {"state", integer("0 Unknown, 1 Initialized, 2 Sent, 3 Applied, 4 Waiting, 5 Failed", "int32")},
+                        {"stateName", str()},
+                        {"stateReason", str()},
+                        {"creatorID", str()},
+                        {"createdTime", str()},
+                        {"updatedTime", str()}});
+  s["IntentList"] = object({{"intents", array_of(ref("Intent"))}});
+  s["IntentDelete"] = object({{"intentIds", array_of(str())}}, {"intentIds"});
+  s["Node"] = object({{"name", str()}, {"status", str("Ready | NotReady | Unknown")}});
+  s["NodeList"] = object({{"nodes", array_of(ref("Node"))}});
+  s["Health"] = object({{"status", str("healthy | unhealthy")},
+                        {"timestamp", str()},
+                        {"service", str()},
+                        {"store", object({{"backend", str()}, {"ok", boolean()}, {"error", str()}})},
+                        {"pods", object({{"synced", boolean()}})}});
+  s["Version"] = object({{"message", str()}, {"version", str()}, {"endpoints", str()}});
+  return s;
+}
+
+struct Op {
+  const char* method;
+  const char* path;  // router pattern
+  const char* tag;
+  const char* summary;
+  const char* permission;  // nullptr: no authentication; "": any signed-in user
+  const char* request;     // schema name or nullptr
+  int status;              // success status
+  const char* data;        // schema of "data" (enveloped) or nullptr
+  std::vector<int> errors;
+  bool raw = false;        // response is not enveloped (data = the whole body)
+  const char* content_type = "application/json";
+};
+
+json response_for(const Op& op) {
+  json content;
+  if (op.raw) {
+    content = op.data ? ref(op.data) : json{{"type", "string"}};
+  } else {
+    content = {{"allOf", json::array({ref("Ok")})}};
+    if (op.data) content["allOf"].push_back(object({{"data", ref(op.data)}}));
+  }
+  return {{"description", op.status == 201 ? "Created" : "OK"},
+          {"content", {{op.content_type, {{"schema", content}}}}}};
+}
+
+const char* reason(int status) {
+  switch (status) {
+    case 400: return "Malformed body (not JSON, wrong JSON types, missing id)";
+    case 401: return "Missing, malformed, expired or revoked token; bad credentials";
+    case 403: return "Permission denied, or password change required";
+    case 404: return "Not found (or not yours)";
+    case 409: return "Duplicate name, concurrent change, or still in use";
+    case 422: return "Validation failed; the message names each field";
+    case 429: return "Too many login attempts; see Retry-After";
+    case 503: return "Storage unavailable; see Retry-After";
+  }
+  return "Error";
+}
+
+std::string openapi_path(const std::string& pattern) {
+  std::string out;
+  for (const auto& seg : http::split_path(pattern)) {
+    out += '/';
+    if (seg[0] == ':') {
+      out += '{';
+      out.append(seg, 1, std::string::npos);
+      out += '}';
+    } else {
+      out += seg;
+    }
+  }
+  if (pattern.size() > 1 && pattern.back() == '/') out += "/";
+  return out.empty() ? "/" : out;
+}
+
+const std::vector<Op>& operations() {
+  static const std::vector<Op> kOps = {
+      {"GET", "/health", "system", "Health: 200 when the store answers, else 503", nullptr, nullptr, 200, "Health", {503}, true},
+      {"GET", "/version", "system", "Version information", nullptr, nullptr, 200, "Version", {}, true},
+      {"GET", "/metrics", "system", "Prometheus metrics (text exposition)", nullptr, nullptr, 200, nullptr, {}, true, "text/plain"},
+      {"GET", "/swagger/", "system", "This documentation as a readable page", nullptr, nullptr, 200, nullptr, {}, true, "text/html"},
+      {"GET", "/swagger/doc.json", "system", "This documentation (OpenAPI 3)", nullptr, nullptr, 200, nullptr, {}, true},
+      {"POST", "/api/v1/auth/login", "auth", "Sign in: access token + single-use refresh token", nullptr, "LoginRequest", 200, "TokenPair", {400, 401, 422, 429, 503}},
+      {"POST", "/api/v1/auth/refresh", "auth", "Rotate: a new pair for a refresh token (which is spent). Reusing a spent one revokes every session of its user", nullptr, "RefreshRequest", 200, "TokenPair", {400, 401, 503}},
+      {"POST", "/api/v1/auth/logout", "auth", "Spend a refresh token", nullptr, "RefreshRequest", 200, nullptr, {400, 401, 503}},
+      {"POST", "/api/v1/auth/logout-all", "auth", "Revoke every token and session of the caller", "", nullptr, 200, nullptr, {401, 403, 503}},
+      {"GET", "/api/v1/auth/validate", "auth", "Check the caller's access token", "", nullptr, 200, "Validation", {401, 403, 503}},
+      {"POST", "/api/v1/users", "users", "Create a user (must change the password at first sign-in)", "user.create", "UserCreate", 201, "User", {400, 401, 403, 409, 422, 503}},
+      {"GET", "/api/v1/users", "users", "List users (self-scoped grant: only the caller)", "user.read", nullptr, 200, "UserList", {401, 403, 503}},
+      {"PUT", "/api/v1/users/password", "users", "Reset a user's password (they must change it next; their tokens are revoked)", "user.password.reset", "PasswordReset", 200, nullptr, {400, 401, 403, 404, 409, 422, 503}},
+      {"PUT", "/api/v1/users/permissions", "users", "Set a user's roles and/or status", "user.permission.update", "PermissionsUpdate", 200, "User", {400, 401, 403, 404, 409, 422, 503}},
+      {"PUT", "/api/v1/users/self/password", "users", "Change the caller's password; returns a fresh token pair and revokes the others", "user.password.change", "PasswordChange", 200, "TokenPair", {400, 401, 422, 429, 503}},
+      {"GET", "/api/v1/users/self", "users", "The caller", "", nullptr, 200, "User", {401, 403, 503}},
+      {"POST", "/api/v1/roles", "roles", "Create a role", "role.create", "RoleCreate", 201, "Role", {400, 401, 403, 409, 422, 503}},
+      {"GET", "/api/v1/roles", "roles", "List roles", "role.read", nullptr, 200, "RoleList", {401, 403, 503}},
+      {"PUT", "/api/v1/roles", "roles", "Update a role (renaming needs it unassigned)", "role.update", "RoleUpdate", 200, "Role", {400, 401, 403, 404, 409, 422, 503}},
+      {"DELETE", "/api/v1/roles", "roles", "Delete a role (refused while assigned to users); id in the body or ?id=", "role.delete", "RoleDelete", 200, nullptr, {400, 401, 403, 404, 409, 503}},
+      {"GET", "/api/v1/permissions", "roles", "List permission keys", "permission.read", nullptr, 200, "PermissionList", {401, 403, 503}},
+      {"POST", "/api/v1/strategies", "strategies", "Create a strategy; intents are made for matching pods (none is fine)", "schedule_strategy.create", "StrategyCreate", 201, "StrategyResult", {400, 401, 403, 422, 503}},
+      {"PUT", "/api/v1/strategies", "strategies", "Update a strategy (absent fields keep their value); its intents are re-planned", "schedule_strategy.update", "StrategyUpdate", 200, "StrategyResult", {400, 401, 403, 404, 409, 422, 503}},
+      {"GET", "/api/v1/strategies/self", "strategies", "The caller's strategies", "schedule_strategy.read", nullptr, 200, "StrategyList", {401, 403, 503}},
+      {"DELETE", "/api/v1/strategies", "strategies", "Delete a strategy and its intents", "schedule_strategy.delete", "StrategyDelete", 200, nullptr, {400, 401, 403, 404, 503}},
+      {"GET", "/api/v1/intents/self", "intents", "The caller's intents (optional ?strategyId= and ?nodeId=)", "schedule_intent.read", nullptr, 200, "IntentList", {401, 403, 503}},
+      {"DELETE", "/api/v1/intents", "intents", "Delete intents, all or nothing", "schedule_intent.delete", "IntentDelete", 200, nullptr, {400, 401, 403, 404, 503}},
+      {"GET", "/api/v1/nodes", "nodes", "Nodes known from the pod source", "pod_pid_mapping.read", nullptr, 200, "NodeList", {401, 403, 503}},
+  };
+  return kOps;
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+json openapi_document() {
+  json paths = json::object();
+  for (const auto& op : operations()) {
+    json o = {{"summary", op.summary}, {"tags", {op.tag}}, {"operationId", std::string(op.method) + " " + op.path}};
+    if (op.permission) {
+      o["security"] = json::array({{{"bearerAuth", json::array()}}});
+      o["x-permission"] = op.permission[0] ? op.permission : "(any signed-in user)";
+    } else {
+      o["security"] = json::array();
+    }
+    if (op.request) {
+      o["requestBody"] = {{"required", true},
+                          {"content", {{"application/json", {{"schema", ref(op.request)}}}}}};
+    }
+    o["responses"][std::to_string(op.status)] = response_for(op);
+    for (int e : op.errors) {
+      o["responses"][std::to_string(e)] = {
+          {"description", reason(e)},
+          {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
+    }
+    std::string method = op.method;
+    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
+    paths[openapi_path(op.path)][method] = o;
+  }
+  return {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "Gthulhu coordinator API"},
+        {"version", GTHULHU_VERSION},
+        {"description",
+         "REST API of the Gthulhu coordinator. Successful responses are "
+         "{\"success\":true,\"data\":...,\"timestamp\":...}, errors "
+         "{\"success\":false,\"error\":\"...\"}. Authenticate with "
+         "'Authorization: Bearer <accessToken>' from /api/v1/auth/login. "
+         "x-permission names the permission key an operation needs."}}},
+      {"servers", json::array({{{"url", "/"}}})},
+      {"paths", paths},
+      {"components",
+       {{"schemas", schemas()},
+        {"securitySchemes",
+         {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}}}}},
+  };
+}
+
+std::vector<std::pair<std::string, std::string>> documented_routes(const json& doc) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [path, item] : doc.at("paths").items()) {
+    std::string pattern;
+    for (const auto& seg : http::split_path(path)) {
+      pattern += '/';
+      if (seg.front() == '{' && seg.back() == '}') {
+        pattern += ':';
+        pattern.append(seg, 1, seg.size() - 2);
+      } else {
+        pattern += seg;
+      }
+    }
+    if (pattern.empty() || (path.size() > 1 && path.back() == '/')) pattern.push_back('/');
+    for (const auto& [method, op] : item.items()) {
+      std::string m = method;
+      std::transform(m.begin(), m.end(), m.begin(), ::toupper);
+      out.emplace_back(m, pattern);
+    }
+  }
+  return out;
+}
+
+std::string render_openapi_html(const json& doc) {
+  std::string h;
+  h += "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>";
+  h += html_escape(doc["info"]["title"].get<std::string>());
+  h += "</title><style>"
+       "body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}"
+       "h2{border-bottom:1px solid #ccc;margin-top:2em}"
+       ".op{border:1px solid #ddd;border-radius:6px;margin:1em 0;padding:.6em 1em}"
+       ".m{display:inline-block;min-width:4.5em;font-weight:bold;font-family:monospace}"
+       ".GET{color:#0a6}.POST{color:#06c}.PUT{color:#c70}.DELETE{color:#c22}"
+       "code,pre{background:#f5f5f5;padding:.1em .3em;border-radius:3px}"
+       "pre{padding:.6em;overflow:auto;font-size:.85em}"
+       "table{border-collapse:collapse}td{padding:.1em .8em .1em 0;vertical-align:top}"
+       "</style></head><body>";
+  h += "<h1>" + html_escape(doc["info"]["title"].get<std::string>()) + " <small>" +
+       html_escape(doc["info"]["version"].get<std::string>()) + "</small></h1>";
+  h += "<p>" + html_escape(doc["info"]["description"].get<std::string>()) + "</p>";
+  h += "<p>Machine-readable: <a href=\"doc.json\">doc.json</a> (OpenAPI 3).</p>";
+  h += "<h2>Operations</h2>";
+  for (const auto& [path, item] : doc["paths"].items()) {
+    for (const auto& [method, op] : item.items()) {
+      std::string m = method;
+      std::transform(m.begin(), m.end(), m.begin(), ::toupper);
+      h += "<div class=\"op\"><span class=\"m " + m + "\">" + m + "</span> <code>" +
+           html_escape(path) + "</code><p>" + html_escape(op["summary"].get<std::string>()) + "</p>";
+      h += "<table>";
+      h += "<tr><td>Permission</td><td>" +
+           html_escape(op.contains("x-permission") ? op["x-permission"].get<std::string>()
+                                                   : std::string("none (no token)")) +
+           "</td></tr>";
+      if (op.contains("requestBody")) {
+        const auto& r = op["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+        std::string name = r.get<std::string>().substr(r.get<std::string>().rfind('/') + 1);
+        h += "<tr><td>Body</td><td><a href=\"#schema-" + name + "\">" + name + "</a></td></tr>";
+      }
+      std::string codes;
+      for (const auto& [code, resp] : op["responses"].items()) {
+        codes += (codes.empty() ? "" : ", ") + code;
+      }
+      h += "<tr><td>Statuses</td><td>" + codes + "</td></tr></table></div>";
+    }
+  }
+  h += "<h2>Schemas</h2>";
+  for (const auto& [name, schema] : doc["components"]["schemas"].items()) {
+    h += "<h3 id=\"schema-" + name + "\">" + name + "</h3><pre>" + html_escape(schema.dump(2)) + "</pre>";
+  }
+  h += "</body></html>";
+  return h;
+}
+
+void add_openapi_routes(http::Router& r) {
+  auto doc = std::make_shared<const json>(openapi_document());
+  auto html = std::make_shared<const std::string>(render_openapi_html(*doc));
+  auto text = std::make_shared<const std::string>(doc->dump(2));
+  r.get("/swagger/", [html](http::Request&) {
+    http::Response resp;
+    resp.content_type = "text/html; charset=utf-8";
+    resp.body = *html;
+    return resp;
+  });
+  r.get("/swagger/doc.json", [text](http::Request&) {
+    http::Response resp;
+    resp.body = *text;
+    return resp;
+  });
+}
+
+}  // namespace gthulhu::coordinator

@@ -1,0 +1,20 @@
+#pragma once
+// Strategies x pods -> intents. A pod gets an intent from a strategy when it is
+// scheduled and not finished (is_schedulable), is in one of the strategy's namespaces
+// (any namespace when the list is empty), and carries every selector's label
+// (key=value, or just the key when the selector's value is empty).
+#include <vector>
+
+#include "coordinator/domain/types.h"
+#include "coordinator/pods/pod_source.h"
+
+namespace gthulhu::coordinator {
+
+bool strategy_matches(const Strategy& strategy, const Pod& pod);
+
+// One fresh intent (new id, state Initialized, timestamps = now) per matching pod, in
+// the pods' order. Creator/updater are copied from the strategy.
+std::vector<Intent> plan_intents(const Strategy& strategy, const std::vector<Pod>& pods,
+                                 UnixMillis now);
+
+}  // namespace gthulhu::coordinator

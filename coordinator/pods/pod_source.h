@@ -1,0 +1,34 @@
+#pragma once
+// Where the coordinator learns which pods exist. Today: a static inventory file
+// (pods/static_pod_source.h); later a Kubernetes list+watch behind the same interface.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gthulhu::coordinator {
+
+struct Pod {
+  std::string uid;
+  std::string name;
+  std::string namespace_;
+  std::map<std::string, std::string> labels;
+  std::string node_name;  // spec.nodeName; empty while unscheduled
+  std::string phase;      // Pending | Running | Succeeded | Failed | Unknown
+};
+
+// Pods that may receive intents: scheduled on a node and not finished.
+bool is_schedulable(const Pod& pod);
+
+class PodSource {
+ public:
+  virtual ~PodSource() = default;
+  // A consistent snapshot of every known pod, in a stable order (namespace, name).
+  virtual std::vector<Pod> pods() const = 0;
+  // Node names that host at least one pod (or that the source knows otherwise), sorted.
+  virtual std::vector<std::string> nodes() const = 0;
+  // True once the source has a complete view (a watch has synced, a file was read).
+  virtual bool synced() const = 0;
+};
+
+}  // namespace gthulhu::coordinator

@@ -1,0 +1,71 @@
+#pragma once
+// Who is calling and may they: the bearer token -> user -> roles -> permission check,
+// in the upstream's order (upstream-gthulhu.md 1.2), with its messages:
+//   401 "Missing Authorization header" / "Invalid Authorization header format"
+//   401 "invalid or expired token" (bad signature, wrong algorithm, expired, ...)
+//   401 "invalid token type" (not an access token)
+//   401 "user not found" / "token revoked" (tokenVersion moved on) / "user is inactive"
+//   403 "password change required" (every route but the password change itself)
+//   403 "permission denied" (no role of the user grants the key)
+// Differences from the upstream, on purpose: the stored user status decides "password
+// change required" (not a claim frozen into the token), and when several of the user's
+// roles grant the key the broadest wins (self-scoped only if every grant is self).
+//
+// Cost per request: one token check (signature verifications are remembered by the
+// JwtVerifier), one user read (so revocation and deactivation act at once), and the
+// user's roles from a small cache: a role's grants are reused for at most
+// `role_cache_ttl` (default 1 s), and every role write through this process empties
+// the cache at once. With several coordinators on one MongoDB, a role change made
+// through another instance takes effect here within that TTL.
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "coordinator/auth/token_service.h"
+#include "coordinator/domain/types.h"
+#include "coordinator/store/store.h"
+
+namespace gthulhu::coordinator {
+
+struct Principal {
+  User user;
+  // The granting policy has `self`: the caller may act only on their own resources.
+  bool self_only = false;
+};
+
+// Permission "" = any authenticated user; perm::kUserPasswordChange is always granted
+// and is the only one allowed while a password change is pending.
+class Authorizer {
+ public:
+  Authorizer(Store& store, const TokenService& tokens,
+             std::chrono::milliseconds role_cache_ttl = std::chrono::seconds(1))
+      : store_(store), tokens_(tokens), role_cache_ttl_(role_cache_ttl) {}
+
+  // Throws ApiError (401/403/503) as listed above.
+  Principal authorize(const std::string& authorization_header, const std::string& permission) const;
+
+  // Forget cached roles (call after creating, updating or deleting a role).
+  void invalidate_roles() const;
+
+ private:
+  // permission key -> granted without `self` by at least one policy of the role.
+  using Grants = std::unordered_map<std::string, bool>;
+  struct CachedRole {
+    Grants grants;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  // The grants of each named role (absent roles grant nothing); throws ApiError 503.
+  std::vector<Grants> grants_of(const std::vector<std::string>& role_names) const;
+
+  Store& store_;
+  const TokenService& tokens_;
+  std::chrono::milliseconds role_cache_ttl_;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, CachedRole> roles_;
+  mutable std::uint64_t generation_ = 0;
+};
+
+}  // namespace gthulhu::coordinator
