@@ -41,17 +41,6 @@ namespace fs = std::filesystem;
 const char* kSecret = "bench-secret-0123456789abcdef";
 const char* kPodUid = "beefbeef-0000-4000-8000-0000000000be";
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 double now_ms() {
   timespec ts{};
@@ -118,7 +107,7 @@ int main(int argc, char** argv) {
                                     ".slice/cri-containerd-" + std::string(64, 'f') + ".scope");
   gthulhu::test::PinDir pins;
   gthulhu::test::TempDir state;
-  const int port = free_port();
+  const int port = gthulhu::test::free_loopback_port();
   const pid_t agent = fork();
   if (agent == 0) {
     setenv("GTHULHU_AGENT_PIN_ROOT", pins.path().c_str(), 1);

@@ -87,23 +87,11 @@ pid_t start_agent(const std::string& pin_root, const std::string& state_dir, con
   _exit(98);
 }
 
-int free_port() {
-  // Bind port 0 on loopback to learn a free port; the agent binds it right after.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 class AgentProcess {
  public:
   AgentProcess(const std::string& pin_root, const std::string& state, const std::string& cg_root)
-      : port_(free_port()), pid_(start_agent(pin_root, state, cg_root, port_)) {}
+      : port_(test::free_loopback_port()), pid_(start_agent(pin_root, state, cg_root, port_)) {}
   ~AgentProcess() { kill(SIGTERM); }
   void kill(int sig) {
     if (pid_ <= 0) return;

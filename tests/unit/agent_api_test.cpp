@@ -11,6 +11,7 @@
 #include "common/http/client.h"
 #include "common/http/json_api.h"
 #include "common/http/server.h"
+#include "tests/support/agent_fakes.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
 
@@ -25,37 +26,9 @@ namespace {
 const std::string kPod = "0a1b2c3d-4e5f-6789-abcd-ef0123456789";
 const std::string kPodU = "0a1b2c3d_4e5f_6789_abcd_ef0123456789";
 
-class MemoryMaps : public PolicyMaps {
- public:
-  std::map<uint64_t, gthulhu_policy> cg;
-  std::map<uint32_t, gthulhu_policy> ov;
-  std::string set_cgroup_policy(uint64_t id, const gthulhu_policy& p) override { cg[id] = p; return ""; }
-  std::string clear_cgroup_policy(uint64_t id) override { cg.erase(id); return ""; }
-  std::string set_process_override(uint32_t t, const gthulhu_policy& p) override { ov[t] = p; return ""; }
-  std::string clear_process_override(uint32_t t) override { ov.erase(t); return ""; }
-  std::optional<gthulhu_policy> cgroup_policy(uint64_t id) const override {
-    auto it = cg.find(id);
-    return it == cg.end() ? std::nullopt : std::optional(it->second);
-  }
-  std::optional<gthulhu_policy> process_override(uint32_t t) const override {
-    auto it = ov.find(t);
-    return it == ov.end() ? std::nullopt : std::optional(it->second);
-  }
-  std::vector<std::pair<uint64_t, gthulhu_policy>> cgroup_policies() const override { return {cg.begin(), cg.end()}; }
-  std::vector<std::pair<uint32_t, gthulhu_policy>> process_overrides() const override { return {ov.begin(), ov.end()}; }
-};
+using MemoryMaps = gthulhu::test::MemoryPolicyMaps;
+using gthulhu::test::TableProcesses;
 
-class TableProcesses : public ProcessSource {
- public:
-  std::vector<ProcessInfo> procs;
-  std::vector<ProcessInfo> processes_in(const std::set<uint64_t>& ids) const override {
-    std::vector<ProcessInfo> out;
-    for (const auto& p : procs) {
-      if (ids.count(p.cgroup_id)) out.push_back(p);
-    }
-    return out;
-  }
-};
 
 struct OffScheduler : SchedulerView {
   SchedulerStatus status() const override {
