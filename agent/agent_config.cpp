@@ -34,7 +34,7 @@ config::Schema agent_schema() {
       .add_string("auth", "client_secret", "", "shared secret that may be exchanged for a token (unset: mTLS clients only)")
       .add_bool("auth", "allow_client_certificate", true, "issue tokens to clients with a verified certificate (mTLS)")
       .add_duration("auth", "token_ttl", 1h, "lifetime of issued tokens");
-  service::add_server_keys(s, ":8080");
+  service::add_server_keys(s, {":8080", 2, 512, 64});
   return s;
 }
 

@@ -3,6 +3,7 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include "common/service/server_config.h"
 #include "coordinator/api/context.h"
 #include "coordinator/api/routes.h"
 #include "coordinator/auth/auth_service.h"
@@ -28,18 +29,8 @@ std::chrono::seconds secs(D d) {
 
 config::Schema App::schema() {
   config::Schema s("GTHULHU");
-  s.add_string("server", "listen", ":8081", "REST listen address (host:port, :port, [::1]:port)");
-  s.add_int("server", "threads", 4, 1, 64, "HTTP worker threads");
-  s.add_int("server", "max_body_bytes", 1 << 20, 1024, 64 << 20, "Largest accepted request body");
-  s.add_duration("server", "connection_timeout", std::chrono::seconds(30),
-                 "Idle time before a client connection is closed");
-  s.add_int("server", "max_connections", 1024, 1, 65535, "Concurrent connections, in total");
-  s.add_int("server", "max_connections_per_ip", 256, 1, 65535, "Concurrent connections per client IP");
-  s.add_pem("server", "tls_cert", "Serve HTTPS with this certificate chain (PEM or file); unset = HTTP");
-  s.add_pem("server", "tls_key", "Private key of server.tls_cert");
-  s.add_bool("server", "access_log", true, "One log line per request");
-  s.add_string("log", "level", "info", "trace | debug | info | warn | error");
-  s.add_string("log", "format", "text", "text | json");
+  // [server], [tls] (tls.client_ca turns on mTLS) and [log], shared with the agent.
+  service::add_server_keys(s, {":8081", 4, 1024, 256});
   add_store_config(s);
   s.add_pem("auth", "private_key",
             "RSA private key (>= 2048 bits, PEM or file) signing access tokens (RS256). Required");
@@ -119,22 +110,8 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
   ctx_->ready = &ready_;
   registry_ = std::make_shared<prometheus::Registry>();
 
-  http::ServerOptions opts;
-  opts.listen = cfg.get_string("server.listen");
-  opts.name = "coordinator";
-  opts.threads = static_cast<unsigned>(cfg.get_int("server.threads"));
-  opts.max_body_bytes = static_cast<size_t>(cfg.get_int("server.max_body_bytes"));
-  opts.connection_timeout = secs(cfg.get_duration("server.connection_timeout"));
-  opts.max_connections = static_cast<unsigned>(cfg.get_int("server.max_connections"));
-  opts.max_connections_per_ip = static_cast<unsigned>(cfg.get_int("server.max_connections_per_ip"));
-  opts.access_log = cfg.get_bool("server.access_log");
+  http::ServerOptions opts = service::server_options_from(cfg, "coordinator");
   opts.metrics = registry_;
-  if (cfg.is_set("server.tls_cert") != cfg.is_set("server.tls_key")) {
-    throw std::runtime_error("server.tls_cert and server.tls_key go together");
-  }
-  if (cfg.is_set("server.tls_cert")) {
-    opts.tls = http::TlsOptions{cfg.get_pem("server.tls_cert"), cfg.get_pem("server.tls_key"), ""};
-  }
   http::Router router = build_router(*ctx_, {registry_});
   router_copy_ = std::make_unique<http::Router>(router);
   server_ = std::make_unique<http::Server>(opts, std::move(router));

@@ -15,6 +15,7 @@
 
 #include "common/config/config.h"
 #include "common/service/logging.h"
+#include "common/service/server_config.h"
 #include "common/service/signals.h"
 #include "coordinator/app.h"
 
@@ -58,7 +59,7 @@ int main(int argc, char** argv) {
   gthulhu::config::Config cfg;
   try {
     cfg = gthulhu::config::Config::load(schema, config_file, gthulhu::config::process_environment());
-    gthulhu::service::init_logging(cfg.get_string("log.level"), cfg.get_string("log.format"));
+    gthulhu::service::init_logging_from(cfg);
   } catch (const std::exception& e) {
     std::cerr << "gthulhu-coordinator: configuration: " << e.what() << "\n";
     return 2;

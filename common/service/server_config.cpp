@@ -8,16 +8,18 @@ namespace gthulhu::service {
 
 using namespace std::chrono_literals;
 
-void add_server_keys(config::Schema& schema, const std::string& default_listen) {
+void add_server_keys(config::Schema& schema, const ServerDefaults& d) {
   schema
-      .add_string("server", "listen", default_listen,
+      .add_string("server", "listen", d.listen,
                   "address:port to serve on (\":8080\" = all IPv4 addresses, \"[::1]:8080\" for IPv6)")
       .add_duration("server", "connection_timeout", 30s,
                     "idle time after which a connection is closed (also bounds slow clients)")
       .add_int("server", "max_body_bytes", 1 << 20, 1024, 64 << 20, "largest request body accepted (413 above)")
-      .add_int("server", "max_connections", 512, 1, 100000, "connections served at once")
-      .add_int("server", "max_connections_per_ip", 64, 1, 100000, "connections from one address at once")
-      .add_int("server", "threads", 2, 1, 64, "request threads")
+      .add_int("server", "max_connections", d.max_connections, 1, 100000, "connections served at once")
+      .add_int("server", "max_connections_per_ip", d.max_connections_per_ip, 1, 100000,
+               "connections from one address at once")
+      .add_int("server", "threads", d.threads, 1, 64, "request threads")
+      .add_bool("server", "access_log", true, "one log line per request")
       .add_duration("server", "shutdown_grace", 5s, "time in-flight requests get to finish on SIGTERM")
       .add_pem("tls", "cert", "server certificate chain (PEM or path); set with tls.key to serve HTTPS")
       .add_pem("tls", "key", "server private key (PEM or path)")
@@ -38,6 +40,7 @@ http::ServerOptions server_options_from(const config::Config& c, const std::stri
   o.max_connections = static_cast<unsigned>(c.get_int("server.max_connections"));
   o.max_connections_per_ip = static_cast<unsigned>(c.get_int("server.max_connections_per_ip"));
   o.threads = static_cast<unsigned>(c.get_int("server.threads"));
+  o.access_log = c.get_bool("server.access_log");
   o.shutdown_grace = std::chrono::duration_cast<std::chrono::milliseconds>(
       c.get_duration("server.shutdown_grace"));
   const bool cert = c.is_set("tls.cert"), key = c.is_set("tls.key"), ca = c.is_set("tls.client_ca");

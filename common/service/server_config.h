@@ -8,8 +8,17 @@
 
 namespace gthulhu::service {
 
-// Declares [server] listen/timeouts/limits, [tls] cert/key/client_ca, [log] level/format.
-void add_server_keys(config::Schema& schema, const std::string& default_listen);
+// Per-program defaults of the shared keys.
+struct ServerDefaults {
+  std::string listen;
+  int threads = 2;
+  int max_connections = 512;
+  int max_connections_per_ip = 64;
+};
+
+// Declares [server] listen/timeouts/limits/access_log, [tls] cert/key/client_ca and
+// [log] level/format.
+void add_server_keys(config::Schema& schema, const ServerDefaults& defaults);
 
 // Builds the server options from a loaded Config; throws config::ConfigError when the
 // TLS material is inconsistent (a key without a certificate, a client CA without TLS).
