@@ -41,7 +41,8 @@ TEST(IntentStore, UpstreamListWithoutIdsGetsStableDerivedIds) {
   s.apply(upstream);
   EXPECT_EQ(s.snapshot().intents.begin()->first, first);
   EXPECT_EQ(first.rfind("d-", 0), 0u);
-  const auto& in = *s.snapshot().intents.begin()->second.intent;
+  const auto snap = s.snapshot();
+  const auto& in = *snap.intents.begin()->second.intent;
   EXPECT_EQ(in.pod_labels.at("app"), "nginx");
   EXPECT_EQ(in.execution_time_ns, 20000000u);
 }
@@ -114,7 +115,8 @@ TEST(IntentStore, SliceIsClampedIntoTheDocumentedRange) {
 TEST(IntentStore, AcceptsPascalCaseFromTheManagerListing) {
   IntentStore s;
   s.apply({{"intents", {{{"ID", "p"}, {"PodID", kPodA}, {"Priority", 3}, {"CommandRegex", "^x"}}}}});
-  const auto& in = *s.snapshot().intents.at("p").intent;
+  const auto snap = s.snapshot();
+  const auto& in = *snap.intents.at("p").intent;
   EXPECT_EQ(in.priority, 3);
   EXPECT_EQ(in.command_regex, "^x");
 }
