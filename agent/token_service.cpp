@@ -2,33 +2,20 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
 
+#include "common/auth/rsa_keys.h"
 #include "common/http/json_api.h"
 
 namespace gthulhu::agent {
 
-std::string generate_rsa_private_key_pem() {
-  EVP_PKEY* key = EVP_RSA_gen(2048);
-  if (key == nullptr) throw std::runtime_error("RSA key generation failed");
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(len));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  return pem;
-}
 
 TokenService::TokenService(TokenOptions options) : options_(std::move(options)) {
   if (options_.private_key_pem.empty()) {
     spdlog::warn("auth: no [auth] private_key configured: using an ephemeral key, tokens end with this process");
-    options_.private_key_pem = generate_rsa_private_key_pem();
+    options_.private_key_pem = auth::generate_rsa_private_key_pem();
   }
   signer_ = std::make_unique<auth::JwtSigner>(options_.private_key_pem, options_.issuer);
   verifier_ = std::make_unique<auth::JwtVerifier>(signer_->public_key_pem(), options_.issuer);

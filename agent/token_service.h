@@ -50,7 +50,4 @@ class TokenService {
   std::unique_ptr<auth::JwtVerifier> verifier_;
 };
 
-// A fresh RSA-2048 private key in PEM (for the ephemeral default).
-std::string generate_rsa_private_key_pem();
-
 }  // namespace gthulhu::agent

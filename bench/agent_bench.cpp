@@ -30,6 +30,7 @@
 #include "agent/bpf/tracker_bpf.h"
 #include "common/http/client.h"
 #include "tests/integration/host_sandbox.h"
+#include "tests/support/loopback.h"
 #include "tests/support/temp_dir.h"
 
 namespace {

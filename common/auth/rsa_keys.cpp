@@ -128,4 +128,14 @@ std::string rsa_public_key_pem_of(const std::string& private_key_pem) {
   return spki_pem(key.get());
 }
 
+std::string generate_rsa_private_key_pem(int bits) {
+  EvpPkeyPtr key(EVP_RSA_gen(static_cast<unsigned int>(bits)));
+  BioPtr out(BIO_new(BIO_s_mem()));
+  if (!key || !out ||
+      PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    throw std::runtime_error(crypto::take_openssl_error("RSA key generation failed"));
+  }
+  return crypto::bio_contents(out.get());
+}
+
 }  // namespace gthulhu::auth

@@ -21,4 +21,7 @@ std::string load_rsa_public_key_pem(const std::string& pem);
 // The SubjectPublicKeyInfo PEM of a private key accepted by load_rsa_private_key_pem.
 std::string rsa_public_key_pem_of(const std::string& private_key_pem);
 
+// A fresh unencrypted RSA private key in PEM (PKCS#8). Throws std::runtime_error.
+std::string generate_rsa_private_key_pem(int bits = 2048);
+
 }  // namespace gthulhu::auth

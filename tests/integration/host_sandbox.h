@@ -110,10 +110,6 @@ class Child {
   bool reaped_ = false;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and released),
-// for a child server that binds it right after.
-int free_loopback_port();
-
 // Polls cond every few milliseconds until it holds or timeout passes.
 bool eventually(const std::function<bool()>& cond,
                 std::chrono::milliseconds timeout = std::chrono::seconds(5));

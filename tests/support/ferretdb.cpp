@@ -1,4 +1,5 @@
 #include "tests/support/ferretdb.h"
+#include "tests/support/loopback.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -30,23 +31,6 @@ std::string env_or_empty(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
-uint16_t pick_free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    int e = errno;
-    ::close(fd);
-    throw std::runtime_error("bind 127.0.0.1:0: " + std::string(std::strerror(e)));
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 void put_le32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -200,7 +184,7 @@ const std::string& FerretDb::unavailable_reason() {
   return reason;
 }
 
-FerretDb::FerretDb() : port_(pick_free_port()) {
+FerretDb::FerretDb() : port_(free_loopback_port()) {
   std::filesystem::create_directories(dir_.path() / "data");
   std::filesystem::create_directories(dir_.path() / "state");
 }

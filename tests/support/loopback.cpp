@@ -6,7 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace gthulhu::test {
 
@@ -64,6 +67,23 @@ bool RawConnection::closed_by_peer_within(std::chrono::milliseconds timeout) {
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n <= 0) return true;
   }
+}
+
+uint16_t free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    int e = errno;
+    ::close(fd);
+    throw std::runtime_error("bind 127.0.0.1:0: " + std::string(std::strerror(e)));
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 }  // namespace gthulhu::test

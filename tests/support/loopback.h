@@ -7,6 +7,10 @@
 
 namespace gthulhu::test {
 
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released),
+// for a child server that binds it right after. Throws std::runtime_error.
+uint16_t free_loopback_port();
+
 class RawConnection {
  public:
   explicit RawConnection(uint16_t port);

@@ -241,3 +241,15 @@ TEST_F(AgentApi, DeleteIntentsByPodOrAll) {
   EXPECT_EQ(call("DELETE", "/api/v1/intents", {{"podId", kPod}}).response.status, 200);
   EXPECT_TRUE(maps.cg.empty());
 }
+
+TEST(AgentTokens, WithoutAConfiguredKeyAnEphemeralOneSignsAndVerifies) {
+  TokenOptions o;
+  o.client_secret = "0123456789abcdef-secret";
+  TokenService tokens(o);
+  gthulhu::http::Request req;
+  std::string error;
+  auto t = tokens.issue(req, {{"secret", "0123456789abcdef-secret"}, {"client_id", "c"}}, &error);
+  ASSERT_TRUE(t) << error;
+  req.headers["authorization"] = "Bearer " + t->token;
+  EXPECT_EQ(tokens.authenticate(req, &error).value_or(""), "c") << error;
+}
