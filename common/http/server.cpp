@@ -356,7 +356,10 @@ void Server::start() {
   const ListenAddress addr = parse_listen(options_.listen);
   impl_ = std::make_unique<Impl>(options_, router_);
 
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+  // poll(), not epoll: libmicrohttpd 0.9.75 with epoll and a thread pool can abort the
+  // process on stop after quiesce ("Failed to remove listen FD from epoll set", seen in
+  // CI); with poll() quiescing only stops watching the listen socket.
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                    MHD_USE_ERROR_LOG;
   auto& bind = impl_->bind_addr;
   if (addr.ipv6) {
