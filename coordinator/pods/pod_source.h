@@ -1,8 +1,9 @@
 #pragma once
-// Where the coordinator learns which pods exist. Today: a static inventory file
-// (pods/static_pod_source.h); later a Kubernetes list+watch behind the same interface.
+// Where the coordinator learns which pods exist: a Kubernetes list+watch
+// (kube/pod_reflector.h) or a static inventory file (pods/static_pod_source.h).
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ struct Pod {
   std::map<std::string, std::string> labels;
   std::string node_name;  // spec.nodeName; empty while unscheduled
   std::string phase;      // Pending | Running | Succeeded | Failed | Unknown
+  std::string pod_ip;     // status.podIP; empty until the pod has one
+  bool operator==(const Pod&) const = default;
 };
 
 // Pods that may receive intents: scheduled on a node and not finished.
@@ -22,6 +25,7 @@ bool is_schedulable(const Pod& pod);
 
 class PodSource {
  public:
+  using Listener = std::function<void()>;
   virtual ~PodSource() = default;
   // A consistent snapshot of every known pod, in a stable order (namespace, name).
   virtual std::vector<Pod> pods() const = 0;
@@ -29,6 +33,28 @@ class PodSource {
   virtual std::vector<std::string> nodes() const = 0;
   // True once the source has a complete view (a watch has synced, a file was read).
   virtual bool synced() const = 0;
+
+  // Registers a callback run after every change of the pod set (and once when the
+  // source first becomes synced). It runs on the source's own thread and must be
+  // quick (mark something dirty, wake a worker); it may call pods().
+  void subscribe(Listener listener) {
+    std::lock_guard lock(listeners_mu_);
+    listeners_.push_back(std::move(listener));
+  }
+
+ protected:
+  void notify_listeners() const {
+    std::vector<Listener> copy;
+    {
+      std::lock_guard lock(listeners_mu_);
+      copy = listeners_;
+    }
+    for (const auto& l : copy) l();
+  }
+
+ private:
+  mutable std::mutex listeners_mu_;
+  std::vector<Listener> listeners_;
 };
 
 }  // namespace gthulhu::coordinator

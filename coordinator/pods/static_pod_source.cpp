@@ -45,9 +45,12 @@ StaticPodSource::StaticPodSource(std::vector<Pod> pods, std::vector<std::string>
 
 void StaticPodSource::set(std::vector<Pod> pods, std::vector<std::string> nodes) {
   normalise(pods, nodes);
-  std::lock_guard lock(mu_);
-  pods_ = std::move(pods);
-  nodes_ = std::move(nodes);
+  {
+    std::lock_guard lock(mu_);
+    pods_ = std::move(pods);
+    nodes_ = std::move(nodes);
+  }
+  notify_listeners();
 }
 
 std::vector<Pod> StaticPodSource::pods() const {
