@@ -142,13 +142,27 @@ ClientResult Client::perform(const std::string& method, const std::string& url,
     curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
     curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
   }
+  curl_slist* connect_to = nullptr;
+  if (!options_.connect_to.empty()) {
+    // "::IP:PORT" keeps the URL's host and port as the match (any), so the request
+    // goes to the given address while SNI and certificate checks use the URL's host.
+    std::string target = options_.connect_to;
+    const bool has_port = target.front() == '['
+                              ? target.find("]:") != std::string::npos
+                              : target.find(':') != std::string::npos;
+    if (!has_port) target += ":";
+    connect_to = curl_slist_append(connect_to, ("::" + target).c_str());
+    curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
+  }
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 
   CURLcode rc = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &result.response.status);
   curl_slist_free_all(list);
+  curl_slist_free_all(connect_to);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(c, CURLOPT_CONNECT_TO, nullptr);
 
   if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && t.stopped_by_callback)) {
     result.ok = true;

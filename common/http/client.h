@@ -24,6 +24,10 @@ struct ClientOptions {
   std::string client_cert_pem;  // mTLS client certificate
   std::string client_key_pem;
   bool verify_peer = true;      // never turn off outside tests
+  // Connect somewhere else than the URL's host while TLS still verifies that host's
+  // name (a pod IP for an agent whose certificate names its node): "" = off, else
+  // "IP" or "IP:PORT" (curl's CURLOPT_CONNECT_TO with the URL's host and port).
+  std::string connect_to;
   size_t max_response_bytes = 16 << 20;
   std::string user_agent = "gthulhu/" GTHULHU_VERSION;
 };
