@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 #include "common/http/json_api.h"
 
 namespace gthulhu::agent {
@@ -12,22 +14,18 @@ using http::json_ok;
 using http::Request;
 using http::Response;
 
-json result_to_json(const IntentResult& r) {
-  json j = {{"id", r.id},
-            {"podID", r.pod_uid},
-            {"state", to_string(r.state)},
-            {"matchedProcesses", r.matched_processes}};
-  if (!r.reason.empty()) j["reason"] = r.reason;
-  if (r.policy_id != 0) j["policyId"] = r.policy_id;
-  return j;
-}
-
 namespace {
 
-json results_json(const std::vector<IntentResult>& results) {
-  json list = json::array();
-  for (const auto& r : results) list.push_back(result_to_json(r));
-  return list;
+using wire::results_to_json;
+
+// The longest a results long poll may wait: below the coordinator's request timeout
+// and the server's own connection timeout.
+constexpr int kMaxResultsWaitSeconds = 30;
+
+bool parse_unsigned(const std::string& text, uint64_t* out) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *out);
+  return !text.empty() && ec == std::errc() && ptr == end;
 }
 
 Response health(AgentContext& ctx) {
@@ -60,7 +58,8 @@ Response post_intents(AgentContext& ctx, Request& req) {
   Response err;
   auto body = http::parse_json_body(req, &err);
   if (!body) return err;
-  auto applied = ctx.intents.apply(*body);
+  auto update = ctx.update_intents([&](IntentStore& store) { return store.apply(*body); });
+  const auto& applied = update.applied;
   switch (applied.outcome) {
     case ApplyOutcome::kBadRequest:
       return json_error(400, applied.error);
@@ -71,12 +70,11 @@ Response post_intents(AgentContext& ctx, Request& req) {
     case ApplyOutcome::kReplay:
       return json_ok({{"generation", applied.generation},
                       {"replayed", true},
-                      {"results", results_json(ctx.engine.results())}});
+                      {"results", results_to_json(update.results)}});
     case ApplyOutcome::kApplied:
       break;
   }
-  auto results = ctx.reconcile();
-  return json_ok({{"generation", applied.generation}, {"results", results_json(results)}});
+  return json_ok({{"generation", applied.generation}, {"results", results_to_json(update.results)}});
 }
 
 Response delete_intents(AgentContext& ctx, Request& req) {
@@ -84,17 +82,42 @@ Response delete_intents(AgentContext& ctx, Request& req) {
   auto body = http::parse_json_body(req, &err);
   if (!body) return err;
   if (!body->is_object()) return json_error(400, "body must be a JSON object");
-  ApplyResult r;
+  IntentChange change;
   if (body->value("all", false)) {
-    r = ctx.intents.clear();
+    change = [](IntentStore& store) { return store.clear(); };
   } else {
     const std::string pod = body->value("podId", body->value("podID", ""));
     auto uid = canonical_pod_uid(pod);
     if (!uid) return json_error(400, "PodID is required when 'all' is false");
-    r = ctx.intents.remove_pod(*uid);
+    change = [uid = *uid](IntentStore& store) { return store.remove_pod(uid); };
   }
-  ctx.reconcile();
-  return json_ok({{"generation", r.generation}});
+  auto update = ctx.update_intents(change);
+  return json_ok({{"generation", update.applied.generation}});
+}
+
+// Long poll: answers at once when the results version differs from `after` (or
+// `after` is absent), else when it changes, else after waitSeconds with the same one.
+Response get_results(AgentContext& ctx, Request& req) {
+  uint64_t after = 0;
+  bool has_after = false;
+  int wait_seconds = 0;
+  if (auto a = req.query_param("after")) {
+    if (!parse_unsigned(*a, &after)) return json_error(400, "after must be a non-negative integer");
+    has_after = true;
+  }
+  if (auto w = req.query_param("waitSeconds")) {
+    uint64_t v = 0;
+    if (!parse_unsigned(*w, &v) || v > kMaxResultsWaitSeconds) {
+      return json_error(400, "waitSeconds must be an integer 0.." + std::to_string(kMaxResultsWaitSeconds));
+    }
+    wait_seconds = static_cast<int>(v);
+  }
+  auto report = ctx.engine.report(ctx.intents.generation());
+  if (has_after && report.results_version == after && wait_seconds > 0) {
+    ctx.engine.wait_for_change(after, std::chrono::seconds(wait_seconds));
+    report = ctx.engine.report(ctx.intents.generation());
+  }
+  return json_ok(wire::results_report_json(report));
 }
 
 Response get_intents(AgentContext& ctx) {
@@ -107,7 +130,7 @@ Response get_intents(AgentContext& ctx) {
   }
   return json_ok({{"generation", snap.generation},
                   {"intents", list},
-                  {"results", results_json(ctx.engine.results())}});
+                  {"results", results_to_json(ctx.engine.results())}});
 }
 
 Response strategies(AgentContext& ctx) {
@@ -158,7 +181,7 @@ http::Router make_agent_router(AgentContext& ctx) {
                            {"version", GTHULHU_VERSION},
                            {"endpoints",
                             "/health, /version, /metrics, POST_/api/v1/auth/token, POST_/api/v1/intents, "
-                            "GET_/api/v1/intents, DELETE_/api/v1/intents, GET_/api/v1/scheduling/strategies, "
+                            "GET_/api/v1/intents, GET_/api/v1/intents/results, DELETE_/api/v1/intents, GET_/api/v1/scheduling/strategies, "
                             "POST_/api/v1/metrics, GET_/api/v1/pods/pids"}});
   });
   r.get("/metrics", metrics::exposition_handler(ctx.metrics));
@@ -178,6 +201,7 @@ http::Router make_agent_router(AgentContext& ctx) {
   });
   r.post("/api/v1/intents", tokens.require([&ctx](Request& req) { return post_intents(ctx, req); }));
   r.get("/api/v1/intents", tokens.require([&ctx](Request&) { return get_intents(ctx); }));
+  r.get("/api/v1/intents/results", tokens.require([&ctx](Request& req) { return get_results(ctx, req); }));
   r.del("/api/v1/intents", tokens.require([&ctx](Request& req) { return delete_intents(ctx, req); }));
   r.get("/api/v1/scheduling/strategies", tokens.require([&ctx](Request&) { return strategies(ctx); }));
   r.post("/api/v1/metrics", tokens.require([&ctx](Request& req) {

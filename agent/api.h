@@ -4,6 +4,7 @@
 //   POST /api/v1/auth/token                          credential -> token
 //   POST /api/v1/intents                             full list (replace) or delta
 //   GET  /api/v1/intents                             current set, generation, states
+//   GET  /api/v1/intents/results?after=V&waitSeconds=S  long poll for changed results
 //   DELETE /api/v1/intents                           {"podId"} or {"all":true}
 //   GET  /api/v1/scheduling/strategies               upstream shape, per process
 //   POST /api/v1/metrics                             external scheduler's MetricSet
@@ -24,6 +25,14 @@
 
 namespace gthulhu::agent {
 
+// An intent change and the reconcile that follows it, as one step: two concurrent
+// requests never see each other's results.
+struct IntentUpdate {
+  ApplyResult applied;
+  std::vector<IntentResult> results;  // after the reconcile (or current, when nothing changed)
+};
+using IntentChange = std::function<ApplyResult(IntentStore&)>;
+
 struct AgentContext {
   std::string node_name;
   IntentStore& intents;
@@ -35,13 +44,11 @@ struct AgentContext {
   const SchedulerView& scheduler;
   const TrackerView& tracker;
   metrics::Collectables metrics;
-  // Serialises intent changes with their reconciliation (one writer at a time).
-  std::function<std::vector<IntentResult>()> reconcile;
+  // Runs a change of the intent set and its reconciliation under one lock.
+  std::function<IntentUpdate(const IntentChange&)> update_intents;
 };
 
 http::Router make_agent_router(AgentContext& ctx);
 
-// JSON of one intent result, as in the POST /api/v1/intents answer.
-nlohmann::json result_to_json(const IntentResult& r);
 
 }  // namespace gthulhu::agent

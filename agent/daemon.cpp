@@ -22,6 +22,18 @@ std::vector<IntentResult> AgentDaemon::reconcile() {
   return engine_->reconcile(intents_->snapshot());
 }
 
+IntentUpdate AgentDaemon::update_intents(const IntentChange& change) {
+  std::lock_guard lock(reconcile_mu_);
+  IntentUpdate out;
+  out.applied = change(*intents_);
+  if (out.applied.outcome == ApplyOutcome::kApplied) {
+    out.results = engine_->reconcile(intents_->snapshot());
+  } else {
+    out.results = engine_->results();
+  }
+  return out;
+}
+
 void AgentDaemon::start() {
   std::error_code ec;
   fs::create_directories(settings_.state_dir, ec);
@@ -48,7 +60,8 @@ void AgentDaemon::start() {
   auto http_registry = std::make_shared<prometheus::Registry>();
   context_.reset(new AgentContext{settings_.node_name, *intents_, *engine_, *tree_, backend_.processes(), *tokens_,
                                   metric_set_, backend_.scheduler(), backend_.tracker(),
-                                  {registry_metrics, http_registry}, [this] { return reconcile(); }});
+                                  {registry_metrics, http_registry},
+                                  [this](const IntentChange& c) { return update_intents(c); }});
   auto server_options = settings_.server;
   server_options.metrics = http_registry;
   server_ = std::make_unique<http::Server>(server_options, make_agent_router(*context_));
@@ -70,14 +83,17 @@ void AgentDaemon::handle(const NodeEvent& e) {
         engine_->on_pod_cgroup(e.cgroup_id, *uid);
       }
       break;
-    case NodeEvent::Type::kCgroupRmdir:
+    case NodeEvent::Type::kCgroupRmdir: {
+      const auto pod_uid = tree_->pod_of_cgroup(e.cgroup_id);
       tree_->on_rmdir(e.cgroup_id);
+      if (pod_uid) engine_->on_pod_cgroup_removed(*pod_uid);
       break;
+    }
     case NodeEvent::Type::kExec:
       engine_->on_exec(e.tgid, e.cgroup_id, e.name);
       break;
     case NodeEvent::Type::kExit:
-      engine_->on_exit(e.tgid);
+      engine_->on_exit(e.tgid, e.cgroup_id);
       break;
     case NodeEvent::Type::kSchedulerExit:
       spdlog::error("agent: the scheduler was unloaded by the kernel: {}", e.name);
@@ -100,6 +116,8 @@ void AgentDaemon::event_loop() {
       spdlog::error("agent: polling kernel events failed (errno {}); retrying", -n);
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
+    // Results that the events changed reach long-polling coordinators now.
+    engine_->refresh_if_stale();
     // Lost events mean the index may be stale: rebuild it now rather than at the
     // next periodic resync.
     const uint64_t lost = backend_.tracker().stats().events_lost;

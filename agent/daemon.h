@@ -33,6 +33,7 @@ class AgentDaemon {
 
  private:
   std::vector<IntentResult> reconcile();
+  IntentUpdate update_intents(const IntentChange& change);
   void event_loop();
 
   AgentSettings settings_;

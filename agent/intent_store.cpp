@@ -64,88 +64,52 @@ StoredIntent IntentStore::parse_entry(const json& raw, std::string* id) {
 }
 
 ApplyResult IntentStore::apply(const json& body) {
-  if (!body.is_object()) return {ApplyOutcome::kBadRequest, generation(), "body must be a JSON object"};
-  if (body.contains("intents")) return apply_full(body);
-  if (body.contains("upserts") || body.contains("removals") || body.contains("baseGeneration")) {
-    return apply_delta(body);
-  }
-  return {ApplyOutcome::kBadRequest, generation(),
-          "expected {\"intents\":[...]} (full list) or {\"baseGeneration\",\"generation\","
-          "\"upserts\",\"removals\"} (delta)"};
-}
-
-namespace {
-std::optional<uint64_t> read_generation(const json& body, const char* key, std::string* error) {
-  auto it = body.find(key);
-  if (it == body.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<int64_t>() >= 0)) {
-    *error = std::string(key) + " must be a non-negative integer";
-    return std::nullopt;
-  }
-  return it->get<uint64_t>();
-}
-}  // namespace
-
-ApplyResult IntentStore::apply_full(const json& body) {
-  const json& list = body["intents"];
-  if (!list.is_array() && !list.is_null()) {
-    return {ApplyOutcome::kBadRequest, generation(), "intents must be an array"};
-  }
   std::string error;
-  auto gen = read_generation(body, "generation", &error);
-  if (!error.empty()) return {ApplyOutcome::kBadRequest, generation(), error};
+  auto request = wire::parse_intent_request(body, &error);
+  if (!request) return {ApplyOutcome::kBadRequest, generation(), error};
+  return request->kind == wire::IntentRequest::Kind::kFull ? apply_full(*request) : apply_delta(*request);
+}
+
+ApplyResult IntentStore::apply_full(const wire::IntentRequest& request) {
   std::map<std::string, StoredIntent> next;
-  if (list.is_array()) {
-    for (const auto& raw : list) {
-      std::string id;
-      auto entry = parse_entry(raw, &id);
-      next[id] = std::move(entry);  // duplicates: the last one wins, as in a replace
-    }
+  for (const auto& raw : request.entries) {
+    std::string id;
+    auto entry = parse_entry(raw, &id);
+    next[id] = std::move(entry);  // duplicates: the last one wins, as in a replace
   }
   std::lock_guard lock(mu_);
+  if (request.generation && *request.generation < state_.generation) {
+    return {ApplyOutcome::kGenerationMismatch, state_.generation,
+            "generation " + std::to_string(*request.generation) + " is older than the agent's " +
+                std::to_string(state_.generation) + ": refused as stale"};
+  }
   state_.intents = std::move(next);
-  state_.generation = gen.value_or(state_.generation + 1);
+  state_.generation = request.generation.value_or(state_.generation + 1);
   last_delta_base_ = 0;
   persist_locked();
   return {ApplyOutcome::kApplied, state_.generation, ""};
 }
 
-ApplyResult IntentStore::apply_delta(const json& body) {
-  std::string error;
-  auto base = read_generation(body, "baseGeneration", &error);
-  auto gen = read_generation(body, "generation", &error);
-  if (!error.empty()) return {ApplyOutcome::kBadRequest, generation(), error};
-  if (!base || !gen) {
-    return {ApplyOutcome::kBadRequest, generation(), "a delta needs baseGeneration and generation"};
-  }
-  if (*gen <= *base) {
-    return {ApplyOutcome::kBadRequest, generation(), "generation must be greater than baseGeneration"};
-  }
-  const json upserts = body.value("upserts", json::array());
-  const json removals = body.value("removals", json::array());
-  if (!upserts.is_array() || !removals.is_array()) {
-    return {ApplyOutcome::kBadRequest, generation(), "upserts and removals must be arrays"};
-  }
-  for (const auto& r : removals) {
-    if (!r.is_string()) return {ApplyOutcome::kBadRequest, generation(), "removals must be intent ids"};
-  }
+ApplyResult IntentStore::apply_delta(const wire::IntentRequest& request) {
+  const uint64_t gen = *request.generation;
+  const uint64_t base = request.base_generation;
   std::lock_guard lock(mu_);
-  if (*gen == state_.generation && *base == last_delta_base_) {
+  if (gen == state_.generation && base == last_delta_base_) {
     return {ApplyOutcome::kReplay, state_.generation, ""};
   }
-  if (*base != state_.generation) {
+  if (base != state_.generation) {
     return {ApplyOutcome::kGenerationMismatch, state_.generation,
-            "baseGeneration " + std::to_string(*base) + " does not match the agent's generation " +
+            "baseGeneration " + std::to_string(base) + " does not match the agent's generation " +
                 std::to_string(state_.generation) + ": send the full list"};
   }
-  for (const auto& r : removals) state_.intents.erase(r.get<std::string>());
-  for (const auto& raw : upserts) {
+  for (const auto& id : request.removals) state_.intents.erase(id);
+  for (const auto& raw : request.entries) {
     std::string id;
     auto entry = parse_entry(raw, &id);
     state_.intents[id] = std::move(entry);
   }
-  state_.generation = *gen;
-  last_delta_base_ = *base;
+  state_.generation = gen;
+  last_delta_base_ = base;
   persist_locked();
   return {ApplyOutcome::kApplied, state_.generation, ""};
 }

@@ -1,7 +1,9 @@
 #pragma once
 // The agent's desired state: the set of intents for this node and its generation.
 //   full list (upstream POST /api/v1/intents {"intents":[...]}): replaces the set;
-//     an optional "generation" sets the new generation, else it is current + 1.
+//     an optional "generation" sets the new generation, else it is current + 1. A
+//     generation below the current one is refused as stale (409 with the current one),
+//     so a deposed coordinator cannot roll the node back.
 //   delta (our extension): {"baseGeneration":B,"generation":G,"upserts":[...],"removals":[ids]}
 //     applies only when B equals the current generation (else 409 with the current one);
 //     a delta whose generation equals the current one and whose base is the generation
@@ -17,9 +19,14 @@
 #include <string>
 #include <vector>
 
-#include "agent/intent.h"
+#include "common/wire/intent.h"
+#include "common/wire/intent_request.h"
 
 namespace gthulhu::agent {
+
+using wire::Intent;
+using wire::intent_from_json;
+using wire::intent_to_json;
 
 struct StoredIntent {
   nlohmann::json raw;            // as received, for persistence and listing
@@ -55,8 +62,8 @@ class IntentStore {
   uint64_t generation() const;
 
  private:
-  ApplyResult apply_full(const nlohmann::json& body);
-  ApplyResult apply_delta(const nlohmann::json& body);
+  ApplyResult apply_full(const wire::IntentRequest& request);
+  ApplyResult apply_delta(const wire::IntentRequest& request);
   static StoredIntent parse_entry(const nlohmann::json& raw, std::string* id);
   void persist_locked() const;
   void load();

@@ -15,7 +15,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/wire/pod_uid.h"
+
 namespace gthulhu::agent {
+
+using wire::canonical_pod_uid;
 
 enum class QosClass { kGuaranteed, kBurstable, kBestEffort };
 enum class CgroupDriver { kSystemd, kCgroupfs };
@@ -38,9 +42,5 @@ struct PodCgroup {
 
 // nullopt when the path is not inside a pod cgroup.
 std::optional<PodCgroup> parse_pod_cgroup(std::string_view path);
-
-// Accepts a pod UID with dashes or underscores in any case; returns it canonical, or
-// nullopt when it is not a UUID.
-std::optional<std::string> canonical_pod_uid(std::string_view uid);
 
 }  // namespace gthulhu::agent

@@ -7,15 +7,6 @@
 
 namespace gthulhu::agent {
 
-const char* to_string(IntentState s) {
-  switch (s) {
-    case IntentState::kApplied: return "applied";
-    case IntentState::kWaiting: return "waiting";
-    case IntentState::kInvalid: return "invalid";
-  }
-  return "?";
-}
-
 struct PolicyEngine::Active {
   Intent intent;
   std::unique_ptr<re2::RE2> regex;  // null: applies to the whole pod
@@ -200,6 +191,7 @@ std::vector<IntentResult> PolicyEngine::reconcile(const IntentSnapshot& snapshot
   std::map<uint64_t, gthulhu_policy> want_cgroups;
   std::map<uint32_t, gthulhu_policy> want_overrides;
   override_matches_.clear();
+  std::vector<std::string> regex_pods;
   for (const auto& [pod_uid, ids] : intents_by_pod_) {
     auto pod = tree_.pod(pod_uid);
     if (!pod) continue;
@@ -209,8 +201,10 @@ std::vector<IntentResult> PolicyEngine::reconcile(const IntentSnapshot& snapshot
     const bool any_regex = std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
       return active_.at(id)->regex != nullptr;
     });
-    if (!any_regex) continue;
-    for (const auto& proc : procs_.processes_in(pod->cgroup_ids)) {
+    if (any_regex) regex_pods.push_back(pod_uid);
+  }
+  for (const auto& [pod_uid, procs] : processes_by_pod_locked(regex_pods)) {
+    for (const auto& proc : procs) {
       std::vector<std::string> matched;
       if (auto p = process_policy_locked(pod_uid, proc.comm, &matched)) {
         want_overrides[proc.tgid] = *p;
@@ -256,27 +250,68 @@ void PolicyEngine::on_exec(uint32_t tgid, uint64_t cgroup_id, const std::string&
   results_stale_ = true;
 }
 
-void PolicyEngine::on_exit(uint32_t tgid) {
+void PolicyEngine::on_pod_cgroup_removed(const std::string& pod_uid) {
   std::lock_guard lock(mu_);
-  if (override_matches_.erase(tgid)) results_stale_ = true;
+  if (pod_has_intents_locked(pod_uid)) results_stale_ = true;
+}
+
+void PolicyEngine::on_exit(uint32_t tgid, uint64_t cgroup_id) {
+  std::lock_guard lock(mu_);
+  if (override_matches_.erase(tgid)) {
+    results_stale_ = true;
+    return;
+  }
+  // A pod-wide intent counts its pod's processes.
+  if (auto pod_uid = tree_.pod_of_cgroup(cgroup_id); pod_uid && pod_has_intents_locked(*pod_uid)) {
+    results_stale_ = true;
+  }
+}
+
+bool PolicyEngine::pod_has_intents_locked(const std::string& pod_uid) const {
+  return intents_by_pod_.count(pod_uid) != 0;
+}
+
+std::map<std::string, std::vector<ProcessInfo>> PolicyEngine::processes_by_pod_locked(
+    const std::vector<std::string>& pod_uids) const {
+  std::map<std::string, std::vector<ProcessInfo>> out;
+  std::set<uint64_t> cgroups;
+  std::map<uint64_t, std::string> pod_of;
+  for (const auto& uid : pod_uids) {
+    auto pod = tree_.pod(uid);
+    if (!pod) continue;
+    out[uid];  // a pod without processes still gets its (empty) entry
+    for (uint64_t cg : pod->cgroup_ids) {
+      cgroups.insert(cg);
+      pod_of[cg] = uid;
+    }
+  }
+  if (cgroups.empty()) return out;
+  for (auto& proc : procs_.processes_in(cgroups)) {
+    if (auto it = pod_of.find(proc.cgroup_id); it != pod_of.end()) out[it->second].push_back(std::move(proc));
+  }
+  return out;
 }
 
 void PolicyEngine::refresh_results_locked() const {
   results_stale_ = false;
-  results_.clear();
+  std::vector<IntentResult> next;
   std::map<std::string, size_t> regex_matches;
   for (const auto& [tgid, ids] : override_matches_) {
     (void)tgid;
     for (const auto& id : ids) ++regex_matches[id];
   }
-  std::map<std::string, size_t> pod_processes;
+  std::vector<std::string> counted_pods;
+  for (const auto& [id, a] : active_) {
+    if (!a->regex) counted_pods.push_back(a->intent.pod_uid);
+  }
+  const auto pod_processes = processes_by_pod_locked(counted_pods);
   for (const auto& [id, a] : active_) {
     IntentResult r;
     r.id = id;
     r.pod_uid = a->intent.pod_uid;
     r.policy_id = a->policy_id;
-    auto pod = tree_.pod(a->intent.pod_uid);
-    if (!pod) {
+    auto procs = pod_processes.find(a->intent.pod_uid);
+    if (!tree_.pod(a->intent.pod_uid)) {
       r.state = IntentState::kWaiting;
       r.reason = "pod " + a->intent.pod_uid + " has no cgroup on this node yet";
     } else if (a->regex) {
@@ -284,24 +319,40 @@ void PolicyEngine::refresh_results_locked() const {
       r.state = r.matched_processes ? IntentState::kApplied : IntentState::kWaiting;
       if (!r.matched_processes) r.reason = "no process of the pod matches commandRegex yet";
     } else {
-      auto cached = pod_processes.find(a->intent.pod_uid);
-      if (cached == pod_processes.end()) {
-        cached = pod_processes.emplace(a->intent.pod_uid, procs_.processes_in(pod->cgroup_ids).size()).first;
-      }
-      r.matched_processes = cached->second;
+      r.matched_processes = procs == pod_processes.end() ? 0 : procs->second.size();
       r.state = IntentState::kApplied;
     }
-    results_.push_back(std::move(r));
+    next.push_back(std::move(r));
   }
-  for (const auto& [id, r] : invalid_) results_.push_back(r);
+  for (const auto& [id, r] : invalid_) next.push_back(r);
+  if (next != results_) {
+    results_ = std::move(next);
+    ++results_version_;
+    results_changed_.notify_all();
+  }
 }
 
 std::vector<IntentResult> PolicyEngine::results() const {
   std::lock_guard lock(mu_);
-  if (results_stale_) {
-    refresh_results_locked();
-  }
+  if (results_stale_) refresh_results_locked();
   return results_;
+}
+
+wire::ResultsReport PolicyEngine::report(uint64_t generation) const {
+  std::lock_guard lock(mu_);
+  if (results_stale_) refresh_results_locked();
+  return {results_version_, generation, results_};
+}
+
+void PolicyEngine::refresh_if_stale() {
+  std::lock_guard lock(mu_);
+  if (results_stale_) refresh_results_locked();
+}
+
+uint64_t PolicyEngine::wait_for_change(uint64_t seen, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  results_changed_.wait_for(lock, timeout, [&] { return results_version_ != seen; });
+  return results_version_;
 }
 
 std::map<uint32_t, PolicyOwner> PolicyEngine::policy_owners() const {

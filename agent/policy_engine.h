@@ -15,6 +15,8 @@
 //  * Intent states: applied (entries written; for commandRegex at least one process
 //    matched), waiting (pod not on this node yet, or no process matches yet), invalid
 //    (bad regex, values out of range, or meant for another node), with the reason.
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -28,22 +30,16 @@
 #include "agent/intent_store.h"
 #include "agent/policy_maps.h"
 #include "agent/process_source.h"
+#include "common/wire/intent_result.h"
 
 namespace re2 { class RE2; }
 
 namespace gthulhu::agent {
 
-enum class IntentState { kApplied, kWaiting, kInvalid };
-const char* to_string(IntentState s);
-
-struct IntentResult {
-  std::string id;
-  std::string pod_uid;
-  IntentState state = IntentState::kWaiting;
-  std::string reason;
-  size_t matched_processes = 0;
-  uint32_t policy_id = 0;
-};
+// Per-intent results are part of the wire contract (common/wire/intent_result.h).
+using IntentState = wire::ResultState;
+using wire::IntentResult;
+using wire::to_string;
 
 struct PolicyOwner {  // for metric labels
   std::string intent_id, pod_uid, pod_name, pod_namespace;
@@ -70,10 +66,22 @@ class PolicyEngine {
 
   // Tracker events.
   void on_pod_cgroup(uint64_t cgroup_id, const std::string& pod_uid);
+  // A pod's cgroup went away (call after the tree forgot it): its intents' results
+  // are recomputed, so a pod that is gone turns its intents waiting at once.
+  void on_pod_cgroup_removed(const std::string& pod_uid);
   void on_exec(uint32_t tgid, uint64_t cgroup_id, const std::string& comm);
-  void on_exit(uint32_t tgid);
+  void on_exit(uint32_t tgid, uint64_t cgroup_id);
 
   std::vector<IntentResult> results() const;
+  // The results with a version that changes whenever they do (for the coordinator's
+  // long poll). Recomputes stale results first.
+  wire::ResultsReport report(uint64_t generation) const;
+  // Recomputes results that events made stale; wakes waiters when they changed.
+  // The event thread calls it after each batch of events.
+  void refresh_if_stale();
+  // Blocks until the results version differs from `seen` or the timeout passes;
+  // returns the current version.
+  uint64_t wait_for_change(uint64_t seen, std::chrono::milliseconds timeout) const;
   std::map<uint32_t, PolicyOwner> policy_owners() const;
   std::vector<ProcessPolicy> process_policies() const;
   // Map write failures since start (each also logged).
@@ -91,6 +99,10 @@ class PolicyEngine {
   void write_override_locked(uint32_t tgid, const std::optional<gthulhu_policy>& p);
   uint32_t policy_id_for_locked(const std::string& intent_id);
   void refresh_results_locked() const;  // results are a cache of the state above
+  bool pod_has_intents_locked(const std::string& pod_uid) const;
+  // Processes of every listed pod from one read of the process table.
+  std::map<std::string, std::vector<ProcessInfo>> processes_by_pod_locked(
+      const std::vector<std::string>& pod_uids) const;
 
   PolicyMaps& maps_;
   const CgroupTree& tree_;
@@ -110,6 +122,8 @@ class PolicyEngine {
   uint64_t write_errors_ = 0;
   mutable std::vector<IntentResult> results_;
   mutable bool results_stale_ = false;
+  mutable uint64_t results_version_ = 0;  // bumped when results_ changes
+  mutable std::condition_variable results_changed_;
 };
 
 }  // namespace gthulhu::agent

@@ -10,6 +10,10 @@
 #include "coordinator/auth/password_hasher.h"
 #include "coordinator/auth/token_service.h"
 #include "coordinator/bootstrap.h"
+#include "coordinator/dispatch/control_loop.h"
+#include "coordinator/dispatch/dispatch_config.h"
+#include "coordinator/dispatch/static_agent_directory.h"
+#include "coordinator/ha/leader_elector.h"
 #include "coordinator/openapi/openapi.h"
 #include "coordinator/pods/static_pod_source.h"
 #include "coordinator/rbac/authorizer.h"
@@ -62,6 +66,7 @@ config::Schema App::schema() {
                "Its password, needed on first start only (prefer GTHULHU_ADMIN_PASSWORD)");
   s.add_path("pods", "inventory_file", "",
              "Static pod inventory (JSON) used when no Kubernetes cluster is configured");
+  add_dispatch_config(s);
   return s;
 }
 
@@ -94,19 +99,26 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
       *store_, *tokens_,
       std::chrono::duration_cast<std::chrono::milliseconds>(cfg.get_duration("auth.role_cache_ttl")));
 
+  std::shared_ptr<StaticPodSource> inventory;
   if (cfg.is_set("pods.inventory_file")) {
-    pods_ = StaticPodSource::from_file(cfg.get_path("pods.inventory_file"));
+    inventory = StaticPodSource::from_file(cfg.get_path("pods.inventory_file"));
     spdlog::info("pod inventory {}: {} pods", cfg.get_path("pods.inventory_file").string(),
-                 pods_->pods().size());
+                 inventory->pods().size());
   } else {
-    pods_ = std::make_unique<StaticPodSource>();
+    inventory = std::make_shared<StaticPodSource>();
     spdlog::warn("no pod source configured (pods.inventory_file): strategies get no intents");
   }
+  static_pods_ = inventory.get();
+  pods_ = std::move(inventory);
+  agents_ = std::make_shared<StaticAgentDirectory>(StaticAgentDirectory::parse(cfg.get_string("agents.static")));
+  elector_ = std::make_shared<AlwaysLeader>();
+  control_ = std::make_unique<ControlLoop>(*store_, *pods_, *agents_, *elector_, dispatch_settings(cfg),
+                                           system_millis);
 
   admin_username_ = cfg.get_string("admin.username");
   admin_password_ = cfg.get_string("admin.password");
 
-  ctx_ = std::make_unique<ApiContext>(ApiContext{*store_, *auth_, *authorizer_, *pods_});
+  ctx_ = std::make_unique<ApiContext>(ApiContext{*store_, *auth_, *authorizer_, *pods_, *control_});
   ctx_->ready = &ready_;
   registry_ = std::make_shared<prometheus::Registry>();
 
@@ -173,6 +185,13 @@ void App::startup() {
   }
   if (stopping_) return;
   admin_password_.clear();
+  control_->start();
+  // A single replica leads at once: serve only when strategies are planned on save.
+  if (dynamic_cast<AlwaysLeader*>(elector_.get()) != nullptr) {
+    while (!stopping_ && !control_->wait_leading(std::chrono::seconds(1))) {
+      spdlog::warn("coordinator: the control loop is not leading yet (store unavailable?)");
+    }
+  }
   ready_ = true;
   cv_.notify_all();
   spdlog::info("coordinator ready");
@@ -197,6 +216,7 @@ void App::stop() {
   cv_.notify_all();
   if (auto* mongo = dynamic_cast<MongoStore*>(store_.get())) mongo->cancel_start();
   if (startup_thread_.joinable()) startup_thread_.join();
+  if (control_) control_->stop();
   if (server_ && server_->running()) server_->stop();
 }
 

@@ -1,10 +1,11 @@
 #pragma once
 // The coordinator process: configuration schema, wiring of store, auth, RBAC, pod
-// source and routes, the HTTP server, and the start-up sequence
+// source, agent directory, leader election, the control loop and routes, the HTTP
+// server, and the start-up sequence
 //   bind :8081 at once (so /health can say "starting" / "store unavailable")
 //   -> migrate the store, retrying with backoff while it is unavailable
 //   -> bootstrap permissions, the admin role and the admin user
-//   -> ready.
+//   -> ready: the control loop campaigns for leadership and, leading, plans and pushes.
 // A fatal start-up error (a newer schema, no admin password on a first start) is
 // reported through on_fatal (main.cpp then exits non-zero).
 #include <atomic>
@@ -31,6 +32,10 @@ class TokenService;
 class AuthService;
 class Authorizer;
 class StaticPodSource;
+class PodSource;
+class AgentDirectory;
+class LeaderElector;
+class ControlLoop;
 struct ApiContext;
 
 class App {
@@ -59,7 +64,9 @@ class App {
   void on_fatal(std::function<void(const std::string&)> callback) { on_fatal_ = std::move(callback); }
 
   Store& store() { return *store_; }
-  StaticPodSource& pods() { return *pods_; }
+  // The static inventory (hosts without a cluster); nullptr when pods come from Kubernetes.
+  StaticPodSource* static_pods() { return static_pods_; }
+  ControlLoop& control() { return *control_; }
   const TokenService& tokens() const { return *tokens_; }
   const http::Router& router() const { return *router_copy_; }
 
@@ -73,7 +80,11 @@ class App {
   std::unique_ptr<TokenService> tokens_;
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<Authorizer> authorizer_;
-  std::unique_ptr<StaticPodSource> pods_;
+  std::shared_ptr<PodSource> pods_;
+  StaticPodSource* static_pods_ = nullptr;
+  std::shared_ptr<AgentDirectory> agents_;
+  std::shared_ptr<LeaderElector> elector_;
+  std::unique_ptr<ControlLoop> control_;
   std::unique_ptr<ApiContext> ctx_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<http::Router> router_copy_;

@@ -57,6 +57,11 @@ size_t on_header(char* ptr, size_t size, size_t n, void* userdata) {
   return len;
 }
 
+int on_progress(void* userdata, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancel = static_cast<const std::atomic<bool>*>(userdata);
+  return cancel->load() ? 1 : 0;  // non-zero aborts with CURLE_ABORTED_BY_CALLBACK
+}
+
 curl_blob blob_of(const std::string& s) {
   return curl_blob{const_cast<char*>(s.data()), s.size(), CURL_BLOB_COPY};
 }
@@ -154,6 +159,19 @@ ClientResult Client::perform(const std::string& method, const std::string& url,
     connect_to = curl_slist_append(connect_to, ("::" + target).c_str());
     curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
   }
+  if (options_.cancel != nullptr) {
+    if (options_.cancel->load()) {
+      ClientResult cancelled;
+      cancelled.cancelled = true;
+      cancelled.error = "cancelled";
+      curl_slist_free_all(list);
+      curl_slist_free_all(connect_to);
+      return cancelled;
+    }
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(options_.cancel));
+  }
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 
@@ -170,6 +188,7 @@ ClientResult Client::perform(const std::string& method, const std::string& url,
     result.error = "response larger than " + std::to_string(options_.max_response_bytes) + " bytes";
   } else {
     result.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    result.cancelled = rc == CURLE_ABORTED_BY_CALLBACK;
     result.error = std::string(curl_easy_strerror(rc)) + (errbuf[0] ? std::string(": ") + errbuf : "");
   }
   return result;

@@ -4,6 +4,7 @@
 // when one is given (pinning), and presents a client certificate for mTLS.
 // One Client reuses its connection (keep-alive); it is safe to share between threads
 // (requests are serialized), but use one Client per peer for parallelism.
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -28,6 +29,10 @@ struct ClientOptions {
   // name (a pod IP for an agent whose certificate names its node): "" = off, else
   // "IP" or "IP:PORT" (curl's CURLOPT_CONNECT_TO with the URL's host and port).
   std::string connect_to;
+  // When set, a transfer in progress ends (within about a second: libcurl's progress
+  // callback rate on an idle connection) once *cancel is true, so a thread blocked in a
+  // long poll or a watch can be stopped. Must outlive the client's requests.
+  const std::atomic<bool>* cancel = nullptr;
   size_t max_response_bytes = 16 << 20;
   std::string user_agent = "gthulhu/" GTHULHU_VERSION;
 };
@@ -42,6 +47,7 @@ struct ClientResult {
   bool ok = false;      // a response arrived (any status)
   std::string error;    // transport error when !ok: timeout, refused, TLS...
   bool timed_out = false;
+  bool cancelled = false;  // ended by ClientOptions::cancel
   ClientResponse response;
 };
 

@@ -6,6 +6,7 @@
 
 #include "coordinator/auth/auth_service.h"
 #include "coordinator/auth/password_hasher.h"
+#include "coordinator/dispatch/control_loop.h"
 #include "coordinator/pods/pod_source.h"
 #include "coordinator/rbac/authorizer.h"
 #include "coordinator/store/store.h"
@@ -17,6 +18,8 @@ struct ApiContext {
   AuthService& auth;
   Authorizer& authorizer;
   PodSource& pods;
+  // Plans strategies into intents and pushes them (on the leader); REST hooks.
+  ControlLoop& control;
   MillisClock clock = system_millis;
   std::string service_name = "gthulhu-coordinator";
   // False until the store is migrated and bootstrapped; /health reports "starting".

@@ -1,5 +1,7 @@
 #include "coordinator/api/json_shapes.h"
 
+#include <cctype>
+
 namespace gthulhu::coordinator {
 
 const char* state_name(IntentState s) {
@@ -99,6 +101,29 @@ json intent_json(const Intent& i) {
   j["creatorID"] = i.creator_id;
   j["createdTime"] = rfc3339_millis(i.created_at);
   j["updatedTime"] = rfc3339_millis(i.updated_at);
+  return j;
+}
+
+json node_status_json(const NodeStatus& n) {
+  json counts(json::value_t::object);
+  for (auto st : {IntentState::kInitialized, IntentState::kSent, IntentState::kApplied, IntentState::kWaiting,
+                  IntentState::kFailed}) {
+    auto it = n.intents_by_state.find(st);
+    std::string key = state_name(st);
+    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    counts[key] = it == n.intents_by_state.end() ? 0 : it->second;
+  }
+  json j(json::value_t::object);
+  j["name"] = n.node;
+  j["status"] = to_string(n.status);
+  j["reason"] = n.reason;
+  j["agentUrl"] = n.agent_url;
+  j["scheduler"] = n.scheduler;
+  j["ackedGeneration"] = n.acked_generation;
+  j["desiredGeneration"] = n.desired_generation;
+  j["lastContact"] = n.last_contact ? json(rfc3339_millis(n.last_contact)) : json(nullptr);
+  j["desiredIntents"] = n.desired_intents;
+  j["intents"] = std::move(counts);
   return j;
 }
 

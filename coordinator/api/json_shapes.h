@@ -16,6 +16,7 @@
 
 #include "coordinator/api/route_support.h"
 #include "coordinator/auth/auth_service.h"
+#include "coordinator/dispatch/node_status.h"
 #include "coordinator/domain/types.h"
 
 namespace gthulhu::coordinator {
@@ -35,6 +36,10 @@ json role_json(const Role& r);
 json permission_json(const Permission& p);
 json strategy_json(const Strategy& s);
 json intent_json(const Intent& i);
+// GET /api/v1/nodes entry: {name, status, reason, agentUrl, scheduler, ackedGeneration,
+//   desiredGeneration, lastContact (RFC 3339 or null), desiredIntents,
+//   intents:{initialized,sent,applied,waiting,failed}}
+json node_status_json(const NodeStatus& n);
 
 // Fills the strategy's user-settable fields from a request body. Accepted spellings:
 //   strategyNamespace | StrategyNamespace

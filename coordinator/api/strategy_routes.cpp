@@ -4,7 +4,6 @@
 #include "coordinator/api/route_support.h"
 #include "coordinator/api/routes.h"
 #include "coordinator/domain/validation.h"
-#include "coordinator/planner/planner.h"
 #include "coordinator/rbac/permissions.h"
 
 namespace gthulhu::coordinator {
@@ -33,12 +32,9 @@ Strategy load_for_change(ApiContext& ctx, const std::string& id, const Principal
   return std::move(s).value();
 }
 
-// (Re)computes the strategy's intents from the current pods and stores them.
-std::size_t replan(ApiContext& ctx, const Strategy& s) {
-  auto intents = plan_intents(s, ctx.pods.pods(), ctx.clock());
-  check(ctx.store.replace_strategy_intents(s.id, intents));
-  return intents.size();
-}
+// (Re)computes the strategy's intents from the current pods and stores them (on the
+// leader; another replica counts the matches and the leader stores them).
+std::size_t replan(ApiContext& ctx, const Strategy& s) { return unwrap(ctx.control.strategy_saved(s)); }
 
 json strategy_result(const Strategy& s, std::size_t intents) {
   return {{"strategy", strategy_json(s)}, {"intentCount", intents}};
@@ -110,6 +106,7 @@ void add_strategy_routes(http::Router& r, ApiContext& ctx) {
               "strategy not found or you don't have permission to delete it";
           Strategy s = load_for_change(ctx, strategy_id_of(body), p, kNotFound);
           check(ctx.store.delete_strategy(s.id), kNotFound);
+          ctx.control.strategy_deleted(s.id);
           return ok(json::object());
         }));
 
@@ -139,13 +136,14 @@ void add_strategy_routes(http::Router& r, ApiContext& ctx) {
           std::optional<std::string> scope;
           if (p.self_only) scope = p.user.id;
           check(ctx.store.delete_intents(*ids, scope), kNotFound);
+          ctx.control.intents_deleted(*ids);
           return ok(json::object());
         }));
 
   r.get("/api/v1/nodes",
         authed(ctx, perm::kPodPidMappingRead, [&ctx](http::Request&, const Principal&) {
           json list = json::array();
-          for (const auto& n : ctx.pods.nodes()) list.push_back({{"name", n}, {"status", "Unknown"}});
+          for (const auto& n : ctx.control.nodes()) list.push_back(node_status_json(n));
           return ok({{"nodes", list}});
         }));
 }

@@ -17,14 +17,16 @@
 #include <string>
 #include <vector>
 
+#include "common/wire/intent.h"
 #include "coordinator/domain/types.h"
 
 namespace gthulhu::coordinator {
 
-inline constexpr int kPriorityMin = -20;                       // GTHULHU_PRIORITY_MIN
-inline constexpr int kPriorityMax = 20;                        // GTHULHU_PRIORITY_MAX
-inline constexpr std::int64_t kExecutionTimeMinNs = 500000;    // GTHULHU_SLICE_MIN_NS
-inline constexpr std::int64_t kExecutionTimeMaxNs = 100000000; // GTHULHU_SLICE_MAX_NS
+// The scheduler's own bounds, through the wire contract (never copied).
+inline constexpr int kPriorityMin = wire::kPriorityMin;
+inline constexpr int kPriorityMax = wire::kPriorityMax;
+inline constexpr std::int64_t kExecutionTimeMinNs = wire::kSliceMinNs;
+inline constexpr std::int64_t kExecutionTimeMaxNs = wire::kSliceMaxNs;
 inline constexpr std::size_t kMaxCommandRegexBytes = 1024;
 inline constexpr std::size_t kMaxLabelSelectors = 32;
 inline constexpr std::size_t kMaxNamespaces = 64;

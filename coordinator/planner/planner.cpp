@@ -1,8 +1,20 @@
 #include "coordinator/planner/planner.h"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
+#include <cstdio>
 
 namespace gthulhu::coordinator {
+
+std::string stable_intent_id(const std::string& strategy_id, const std::string& pod_uid) {
+  const std::string key = strategy_id + "/" + pod_uid;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  char hex[25];
+  for (int i = 0; i < 12; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  return std::string(hex, 24);
+}
 
 bool strategy_matches(const Strategy& s, const Pod& pod) {
   if (!is_schedulable(pod)) return false;
@@ -25,7 +37,7 @@ std::vector<Intent> plan_intents(const Strategy& s, const std::vector<Pod>& pods
   for (const auto& pod : pods) {
     if (!strategy_matches(s, pod)) continue;
     Intent i;
-    i.id = new_id();
+    i.id = stable_intent_id(s.id, pod.uid);
     i.strategy_id = s.id;
     i.pod_id = pod.uid;
     i.pod_name = pod.name;

@@ -178,6 +178,14 @@ CertifiedKey issue_client_certificate(const CertifiedKey& ca, const std::string&
                {{NID_key_usage, "critical,digitalSignature"}, {NID_ext_key_usage, "clientAuth"}});
 }
 
+CertifiedKey issue_server_certificate(const CertifiedKey& ca, const std::string& dns_name) {
+  const std::string san = "DNS:" + dns_name;
+  return issue(ca, dns_name,
+               {{NID_key_usage, "critical,digitalSignature,keyEncipherment"},
+                {NID_ext_key_usage, "serverAuth"},
+                {NID_subject_alt_name, san.c_str()}});
+}
+
 const TestPki& test_pki() {
   static const TestPki pki = [] {
     TestPki p;

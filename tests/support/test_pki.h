@@ -41,6 +41,10 @@ const TestPki& test_pki();
 // `ca` (uncached: generates a new key).
 CertifiedKey issue_client_certificate(const CertifiedKey& ca, const std::string& common_name);
 
+// A fresh server certificate for one DNS name (CN and the only SAN; serverAuth),
+// issued by `ca`: an agent's certificate, named after its node.
+CertifiedKey issue_server_certificate(const CertifiedKey& ca, const std::string& dns_name);
+
 struct PkiFiles {
   std::filesystem::path ca_cert, server_cert, server_key, client_cert, client_key,
       other_ca_cert, other_client_cert, other_client_key;

@@ -79,9 +79,13 @@ struct AgentApi : ::testing::Test {
     tokens = std::make_unique<TokenService>(to);
     ctx.reset(new AgentContext{"node-1", store, *engine, *tree, procs, *tokens, metric_set, sched, tracker,
                                {std::make_shared<prometheus::Registry>()}, nullptr});
-    ctx->reconcile = [this] {
+    ctx->update_intents = [this](const IntentChange& change) {
       std::lock_guard lock(reconcile_mu);
-      return engine->reconcile(store.snapshot());
+      IntentUpdate u;
+      u.applied = change(store);
+      u.results = u.applied.outcome == ApplyOutcome::kApplied ? engine->reconcile(store.snapshot())
+                                                               : engine->results();
+      return u;
     };
     gthulhu::http::ServerOptions o;
     o.listen = "127.0.0.1:0";

@@ -109,7 +109,7 @@ TEST_F(Engine, RegexWaitsUntilAProcessMatches) {
   EXPECT_EQ(result(rs, "r").state, IntentState::kWaiting);
   engine->on_exec(400, ctr_id, "redis-server");
   EXPECT_EQ(result(engine->results(), "r").state, IntentState::kApplied);
-  engine->on_exit(400);
+  engine->on_exit(400, ctr_id);
   EXPECT_EQ(result(engine->results(), "r").state, IntentState::kWaiting);
 }
 

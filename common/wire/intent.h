@@ -1,6 +1,10 @@
 #pragma once
-// A scheduling intent as the coordinator (or the upstream manager) sends it to the
-// agent: one pod, an optional command regex, a priority and a time slice.
+// THE wire contract between coordinator and agent, part 1: one scheduling intent as
+// the coordinator (or the upstream manager) sends it to an agent: one pod, an optional
+// command regex, a priority and a time slice. The coordinator encodes with
+// intent_to_json, the agent decodes with intent_from_json; the bounds are the
+// scheduler's own (bpf/gthulhu_shared.h). The envelopes are in intent_request.h and
+// intent_result.h.
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -8,7 +12,16 @@
 #include <string>
 #include <vector>
 
-namespace gthulhu::agent {
+extern "C" {
+#include "bpf/gthulhu_shared.h"
+}
+
+namespace gthulhu::wire {
+
+inline constexpr int kPriorityMin = GTHULHU_PRIORITY_MIN;
+inline constexpr int kPriorityMax = GTHULHU_PRIORITY_MAX;
+inline constexpr std::int64_t kSliceMinNs = static_cast<std::int64_t>(GTHULHU_SLICE_MIN_NS);
+inline constexpr std::int64_t kSliceMaxNs = static_cast<std::int64_t>(GTHULHU_SLICE_MAX_NS);
 
 struct Intent {
   std::string id;             // coordinator's intent id; derived from content when absent
@@ -40,4 +53,4 @@ std::string derived_intent_id(const Intent& intent);
 // Clamp a requested slice into [GTHULHU_SLICE_MIN_NS, GTHULHU_SLICE_MAX_NS]; 0 stays 0.
 uint64_t clamp_slice_ns(uint64_t requested);
 
-}  // namespace gthulhu::agent
+}  // namespace gthulhu::wire

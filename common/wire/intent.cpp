@@ -1,16 +1,13 @@
-#include "agent/intent.h"
+#include "common/wire/intent.h"
 
 #include <openssl/sha.h>
 
 #include <cstdio>
 
-#include "agent/pod_cgroup.h"
+#include "common/wire/pod_uid.h"
 
-extern "C" {
-#include "bpf/gthulhu_shared.h"
-}
 
-namespace gthulhu::agent {
+namespace gthulhu::wire {
 
 using nlohmann::json;
 
@@ -132,4 +129,4 @@ json intent_to_json(const Intent& in) {
   return j;
 }
 
-}  // namespace gthulhu::agent
+}  // namespace gthulhu::wire
