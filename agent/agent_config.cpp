@@ -24,6 +24,10 @@ config::Schema agent_schema() {
                "kernel-to-agent event ring; only execs in watched pods, cgroup changes and exits of "
                "overridden processes use it (its pages count in the agent's RSS)")
       .add_int("tracker", "proc_table_entries", 262144, 1024, 4194304, "processes the tracker can hold")
+      .add_bool("agent", "simulate", false,
+                "run as a simulated node for scale tests: no BPF, policies in memory, processes from "
+                "agent.sim_processes (never on a real node)")
+      .add_path("agent", "sim_processes", "", "the simulated node's process table (JSON, see agent/sim/)")
       .add_bool("scheduler", "enabled", true, "attach the gthulhu sched_ext scheduler when the kernel supports it")
       .add_duration("scheduler", "slice_default", std::chrono::nanoseconds(GTHULHU_SLICE_DEFAULT_NS),
                     "time slice of tasks without a policy")
@@ -34,7 +38,8 @@ config::Schema agent_schema() {
       .add_string("auth", "client_secret", "", "shared secret that may be exchanged for a token (unset: mTLS clients only)")
       .add_bool("auth", "allow_client_certificate", true, "issue tokens to clients with a verified certificate (mTLS)")
       .add_duration("auth", "token_ttl", 1h, "lifetime of issued tokens");
-  service::add_server_keys(s, {":8080", 2, 512, 64});
+  // Four request threads: one may be held by the coordinator's results long poll.
+  service::add_server_keys(s, {":8080", 4, 512, 64});
   return s;
 }
 
@@ -57,6 +62,8 @@ AgentSettings agent_settings(const config::Config& c) {
   a.ring_buffer_kib = static_cast<uint32_t>(c.get_int("tracker.ring_buffer_kib"));
   a.proc_table_entries = static_cast<uint32_t>(c.get_int("tracker.proc_table_entries"));
   a.scheduler_enabled = c.get_bool("scheduler.enabled");
+  a.simulate = c.get_bool("agent.simulate");
+  a.sim_processes_file = c.get_path("agent.sim_processes").string();
   a.slice_default_ns = static_cast<uint64_t>(c.get_duration("scheduler.slice_default").count());
   a.slice_lag_ns = static_cast<uint64_t>(c.get_duration("scheduler.slice_lag").count());
   const auto wd = std::chrono::duration_cast<std::chrono::milliseconds>(c.get_duration("scheduler.watchdog_timeout"));

@@ -16,6 +16,8 @@ struct AgentSettings {
   std::string cgroup_root;  // empty: the cgroup2 mount from /proc/self/mountinfo
   std::string pin_root;
   bool scheduler_enabled = true;
+  bool simulate = false;           // agent/sim/simulated_backend.h: no BPF (scale tests)
+  std::string sim_processes_file;  // the simulated node's process table (JSON)
   uint64_t slice_default_ns = 0;
   uint64_t slice_lag_ns = 0;
   uint32_t watchdog_timeout_ms = 5000;

@@ -9,6 +9,7 @@
 #include "agent/agent_config.h"
 #include "agent/bpf/bpf_backend.h"
 #include "agent/daemon.h"
+#include "agent/sim/simulated_backend.h"
 #include "common/service/server_config.h"
 #include "common/service/signals.h"
 
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
     service::init_logging_from(cfg);
     for (const auto& w : cfg.warnings()) spdlog::warn("config: {}", w);
     const auto settings = agent::agent_settings(cfg);
-    auto backend = agent::make_bpf_backend(settings);
+    auto backend = settings.simulate ? agent::make_simulated_backend(settings) : agent::make_bpf_backend(settings);
     agent::AgentDaemon daemon(settings, *backend);
     daemon.start();
     const int sig = *service::wait_for_termination();
