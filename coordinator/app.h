@@ -31,6 +31,7 @@ class TokenService;
 class AuthService;
 class Authorizer;
 class StaticPodSource;
+class PodMetricsProvider;
 struct ApiContext;
 
 class App {
@@ -57,6 +58,10 @@ class App {
   bool wait_ready(std::chrono::milliseconds timeout);
   std::optional<std::string> fatal_error() const;
   void on_fatal(std::function<void(const std::string&)> callback) { on_fatal_ = std::move(callback); }
+
+  // The source of GET /api/v1/pods/metrics (not owned; null = 503). Set it before
+  // start(); tests may swap it between requests.
+  void set_pod_metrics_provider(PodMetricsProvider* provider);
 
   Store& store() { return *store_; }
   StaticPodSource& pods() { return *pods_; }
