@@ -94,6 +94,9 @@ async function newBrowser(viewport = { width: 1280, height: 860 }) {
   return { ctx, page, problems };
 }
 
+// Waits (up to the default timeout) for the locator to show; false if it never does.
+const appears = (locator) => locator.first().waitFor().then(() => true, () => false);
+
 const shot = async (page, name) => {
   await page.screenshot({ path: join(opt.out, `${name}.png`), fullPage: true });
   console.log(`  shot ${name}.png`);
@@ -151,7 +154,7 @@ try {
   await page.getByLabel('Label key 1').fill('app.kubernetes.io/name');
   await page.getByLabel('Value 1').fill('prometheus');
   await page.getByText('2 pods on 2 nodes').waitFor();
-  check(await page.getByRole('cell', { name: 'prometheus-0' }).isVisible(), 'preview lists prometheus-0');
+  check(await appears(page.getByRole('cell', { name: 'prometheus-0' })), 'preview lists prometheus-0');
   check(await page.getByRole('cell', { name: 'prometheus-old' }).count() === 0, 'preview leaves out the finished pod');
   await page.getByLabel('Priority').fill('25');
   await page.getByText('must be between -20 and 20, got 25').waitFor();
@@ -164,7 +167,7 @@ try {
   await shot(page, '03-strategy-new-with-preview');
   await page.getByRole('button', { name: 'Create strategy' }).click();
   await page.getByText('Saved. 2 intent(s) planned').waitFor();
-  check(await page.getByRole('cell', { name: /app.kubernetes.io\/name=prometheus/ }).isVisible(), 'the strategy is listed');
+  check(await appears(page.getByRole('cell', { name: /app.kubernetes.io\/name=prometheus/ })), 'the strategy is listed');
   await shot(page, '04-strategies');
 
   log('its intents and their states, updating by themselves');
@@ -178,7 +181,7 @@ try {
        UPDATE intents SET state=5, state_reason='pod cgroup not found on node-b' WHERE pod_name='prometheus-1';`);
   await page.locator('tr[data-intent-state="Failed"]').waitFor({ timeout: 10000 });
   check(await page.locator('tr[data-intent-state="Applied"]').count() === 1, 'Applied shown without a reload');
-  check(await page.getByText('pod cgroup not found on node-b').isVisible(), 'the failure reason is shown');
+  check(await appears(page.getByText('pod cgroup not found on node-b')), 'the failure reason is shown');
   await shot(page, '05-intents-by-strategy');
   await page.getByLabel('By node').check();
   await page.getByRole('region', { name: 'Node node-b' }).waitFor();
@@ -212,7 +215,7 @@ try {
   }));
   await page.reload();
   await page.getByText('Runqueue wait over time').first().waitFor();
-  check(await page.getByText('183,402').isVisible(), 'runs shown in the viewer\'s locale');
+  check(await appears(page.getByText('183,402')), 'runs shown in the viewer\'s locale');
   await shot(page, '09-pod-detail');
   await page.unroute('**/api/v1/pods/metrics?*');
 
@@ -227,7 +230,7 @@ try {
   await page.getByLabel('viewer').check();
   await page.getByRole('button', { name: 'Create user' }).click();
   await page.getByRole('rowheader', { name: 'viewer@example.com' }).waitFor();
-  check(await page.getByRole('row', { name: /viewer@example.com viewer Must change password/ }).isVisible(), 'the new user must change their password');
+  check(await appears(page.getByRole('row', { name: /viewer@example.com viewer Must change password/ })), 'the new user must change their password');
   await shot(page, '10-users');
   await page.getByRole('link', { name: 'Roles' }).click();
   await page.getByRole('heading', { name: 'viewer' }).waitFor();
@@ -296,7 +299,7 @@ try {
   await shot(page, '16-strategy-edit');
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.getByText('Saved.').waitFor();
-  check(await page.getByRole('cell', { name: '-5', exact: true }).isVisible(), 'the new priority is listed');
+  check(await appears(page.getByRole('cell', { name: '-5', exact: true })), 'the new priority is listed');
 
   log('delete it');
   await page.getByRole('button', { name: 'Delete' }).click();
