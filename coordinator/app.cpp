@@ -64,6 +64,8 @@ config::Schema App::schema() {
                "The administrator created on first start (never modified afterwards)");
   s.add_string("admin", "password", "",
                "Its password, needed on first start only (prefer GTHULHU_ADMIN_PASSWORD)");
+  s.add_path("ui", "directory", GTHULHU_DEFAULT_UI_DIR,
+             "The built web UI served at / (index.html and assets/); default: the build's");
   s.add_path("pods", "inventory_file", "",
              "Static pod inventory (JSON) used when no Kubernetes cluster is configured");
   add_dispatch_config(s);
@@ -123,6 +125,9 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
   registry_ = std::make_shared<prometheus::Registry>();
 
   http::ServerOptions opts = service::server_options_from(cfg, "coordinator");
+  ctx_->web.ui_directory = cfg.get_path("ui.directory");
+  ctx_->web.secure_cookies = opts.tls.has_value();
+  ctx_->web.refresh_cookie_max_age = tokens_->refresh_ttl();
   opts.metrics = registry_;
   http::Router router = build_router(*ctx_, {registry_});
   router_copy_ = std::make_unique<http::Router>(router);
@@ -132,6 +137,8 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
 App::~App() { stop(); }
 
 uint16_t App::port() const { return server_->port(); }
+
+void App::set_pod_metrics_provider(PodMetricsProvider* provider) { ctx_->pod_metrics = provider; }
 
 void App::start() {
   server_->start();

@@ -36,6 +36,7 @@ class PodSource;
 class AgentDirectory;
 class LeaderElector;
 class ControlLoop;
+class PodMetricsProvider;
 struct ApiContext;
 
 class App {
@@ -62,6 +63,10 @@ class App {
   bool wait_ready(std::chrono::milliseconds timeout);
   std::optional<std::string> fatal_error() const;
   void on_fatal(std::function<void(const std::string&)> callback) { on_fatal_ = std::move(callback); }
+
+  // The source of GET /api/v1/pods/metrics (not owned; null = 503). Set it before
+  // start(); tests may swap it between requests.
+  void set_pod_metrics_provider(PodMetricsProvider* provider);
 
   Store& store() { return *store_; }
   // The static inventory (hosts without a cluster); nullptr when pods come from Kubernetes.

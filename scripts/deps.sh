@@ -5,6 +5,7 @@
 #   BPF toolchain    -> scripts/bpf-toolchain.sh (bpftool 7.5 + static libbpf 1.5 in the cache)
 #   FerretDB         -> scripts/ferretdb.sh (go install, cached)
 #   sched_ext kernel -> scripts/fetch-kernel.sh (downloaded into the cache, apt sources untouched)
+#   web UI packages  -> scripts/ui-deps.sh (npm ci into ui/node_modules when the lock file changed)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -20,6 +21,9 @@ packages=(
   # tests
   libgtest-dev libgmock-dev googletest openssl curl
   qemu-system-x86 busybox-static cpio stress-ng wrk
+  # web UI: build (Node.js >= 20.19 with npm) and browser tests (Debian's Chromium; sqlite3 sets
+  # intent states in the test's store)
+  nodejs chromium sqlite3
 )
 
 missing=()
@@ -39,6 +43,7 @@ if ((${#missing[@]})); then
 fi
 
 "$here/bpf-toolchain.sh"
+"$here/ui-deps.sh"
 if [[ "${GTHULHU_SKIP_FERRETDB:-0}" != 1 ]]; then "$here/ferretdb.sh"; fi
 if [[ "${GTHULHU_SKIP_KERNEL:-0}" != 1 ]]; then "$here/fetch-kernel.sh"; fi
 log "dependencies ready"

@@ -1,5 +1,6 @@
 #include "coordinator/api/routes.h"
 #include "coordinator/openapi/openapi.h"
+#include "coordinator/web/ui_routes.h"
 
 namespace gthulhu::coordinator {
 
@@ -12,6 +13,10 @@ http::Router build_router(ApiContext& ctx,
   add_user_routes(r, ctx);
   add_role_routes(r, ctx);
   add_strategy_routes(r, ctx);
+  add_preview_routes(r, ctx);
+  add_pod_metrics_routes(r, ctx);
+  add_self_permission_routes(r, ctx);
+  add_ui_routes(r, std::make_shared<const StaticFiles>(ctx.web.ui_directory));
   return r;
 }
 

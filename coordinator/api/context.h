@@ -2,8 +2,11 @@
 // Everything a route handler may use. Owned by the App (app.h); handlers hold a
 // reference.
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <string>
 
+#include "coordinator/api/pod_metrics_provider.h"
 #include "coordinator/auth/auth_service.h"
 #include "coordinator/auth/password_hasher.h"
 #include "coordinator/dispatch/control_loop.h"
@@ -12,6 +15,14 @@
 #include "coordinator/store/store.h"
 
 namespace gthulhu::coordinator {
+
+// What the browser-facing parts need: where the built web UI is, and how the refresh
+// cookie is set (api/refresh_cookie.h).
+struct WebOptions {
+  std::filesystem::path ui_directory;         // empty or missing: "/" answers 404
+  bool secure_cookies = false;                // served over TLS: cookies get Secure
+  std::chrono::seconds refresh_cookie_max_age{24 * 3600};
+};
 
 struct ApiContext {
   Store& store;
@@ -24,6 +35,10 @@ struct ApiContext {
   std::string service_name = "gthulhu-coordinator";
   // False until the store is migrated and bootstrapped; /health reports "starting".
   const std::atomic<bool>* ready = nullptr;
+  // Per-pod CPU time and runqueue wait, gathered from the agents. Null: GET
+  // /api/v1/pods/metrics answers 503 "pod metrics unavailable".
+  PodMetricsProvider* pod_metrics = nullptr;
+  WebOptions web{};
 };
 
 }  // namespace gthulhu::coordinator

@@ -22,8 +22,14 @@ void add_user_routes(http::Router& r, ApiContext& ctx);
 void add_role_routes(http::Router& r, ApiContext& ctx);
 // /api/v1/strategies[/self], /api/v1/intents[/self], /api/v1/nodes
 void add_strategy_routes(http::Router& r, ApiContext& ctx);
+// POST /api/v1/strategies/preview (a dry run: plans, stores nothing)
+void add_preview_routes(http::Router& r, ApiContext& ctx);
+// GET /api/v1/pods/metrics?podId= (ApiContext::pod_metrics)
+void add_pod_metrics_routes(http::Router& r, ApiContext& ctx);
+// GET /api/v1/users/self/permissions
+void add_self_permission_routes(http::Router& r, ApiContext& ctx);
 
-// Every route above plus the OpenAPI routes (/swagger/...).
+// Every route above, the web UI (web/ui_routes.h) plus the OpenAPI routes (/swagger/...).
 http::Router build_router(ApiContext& ctx,
                           std::vector<std::shared_ptr<prometheus::Registry>> registries);
 

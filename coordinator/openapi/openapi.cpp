@@ -41,8 +41,17 @@ json schemas() {
   s["Ok"] = object({{"success", {{"type", "boolean"}, {"enum", {true}}}},
                     {"timestamp", str("RFC 3339 UTC")}},
                    {"success", "timestamp"});
-  s["LoginRequest"] = object({{"username", str()}, {"password", str()}}, {"username", "password"});
-  s["RefreshRequest"] = object({{"refreshToken", str()}}, {"refreshToken"});
+  s["LoginRequest"] = object(
+      {{"username", str()},
+       {"password", str()},
+       {"refreshTokenCookie",
+        boolean("true (browsers): the refresh token is set as the HttpOnly cookie gthulhu_refresh "
+                "(Path=/api/v1/auth, SameSite=Strict, Secure over TLS) instead of returned")}},
+      {"username", "password"});
+  s["RefreshRequest"] = object(
+      {{"refreshToken",
+        str("the refresh token; when absent the gthulhu_refresh cookie is used (and the answer "
+            "sets the rotated token as that cookie instead of returning it)")}});
   s["TokenPair"] = object({{"token", str("same as accessToken (upstream compatibility)")},
                            {"accessToken", str("RS256 JWT, send as 'Authorization: Bearer'")},
                            {"refreshToken", str("opaque, single use")},
@@ -135,6 +144,32 @@ json schemas() {
   s["IntentDelete"] = object({{"intentIds", array_of(str())}}, {"intentIds"});
   s["Node"] = object({{"name", str()}, {"status", str("Ready | NotReady | Unknown")}});
   s["NodeList"] = object({{"nodes", array_of(ref("Node"))}});
+  s["PreviewPod"] = object({{"podId", str("pod UID")},
+                            {"podName", str()},
+                            {"namespace", str()},
+                            {"nodeName", str()},
+                            {"labels", {{"type", "object"}, {"additionalProperties", str()}}}});
+  s["PreviewNode"] = object({{"name", str()}, {"podCount", integer("", "int32")}});
+  s["StrategyPreview"] = object({{"podCount", integer("pods that would get an intent now")},
+                                 {"pods", array_of(ref("PreviewPod"))},
+                                 {"nodes", array_of(ref("PreviewNode"))}});
+  s["PodMetricsSample"] = object({{"time", str("RFC 3339")},
+                                  {"cpuTimeNs", integer("cumulative CPU time")},
+                                  {"waitP50Ns", integer("runqueue wait, median")},
+                                  {"waitP99Ns", integer("runqueue wait, 99th percentile")}});
+  s["PodMetrics"] = object(
+      {{"podId", str("pod UID")},
+       {"node", str()},
+       {"cpuTimeNs", integer("CPU time of the pod's tasks since the policy was applied")},
+       {"runs", integer("times the pod's tasks were scheduled")},
+       {"waitHistogram",
+        object({{"boundsNs", array_of(integer("upper bound of a bucket, ns"))},
+                {"counts", array_of(integer("runs whose wait fell in the bucket"))}})},
+       {"samples", array_of(ref("PodMetricsSample"))}});
+  s["EffectivePermission"] = object({{"key", str()}, {"self", boolean("only the caller's own resources")}});
+  s["SelfPermissions"] = object({{"userId", str()},
+                                 {"username", str()},
+                                 {"permissions", array_of(ref("EffectivePermission"))}});
   s["Health"] = object({{"status", str("healthy | unhealthy")},
                         {"timestamp", str()},
                         {"service", str()},
@@ -230,6 +265,19 @@ const std::vector<Op>& operations() {
       {"GET", "/api/v1/intents/self", "intents", "The caller's intents (optional ?strategyId= and ?nodeId=)", "schedule_intent.read", nullptr, 200, "IntentList", {401, 403, 503}},
       {"DELETE", "/api/v1/intents", "intents", "Delete intents, all or nothing", "schedule_intent.delete", "IntentDelete", 200, nullptr, {400, 401, 403, 404, 503}},
       {"GET", "/api/v1/nodes", "nodes", "Nodes known from the pod source", "pod_pid_mapping.read", nullptr, 200, "NodeList", {401, 403, 503}},
+      {"POST", "/api/v1/strategies/preview", "strategies", "Dry run: the pods and nodes a strategy would match now (validated as create; nothing is stored)", "schedule_strategy.create", "StrategyCreate", 200, "StrategyPreview", {400, 401, 403, 422, 503}},
+      {"GET", "/api/v1/pods/metrics", "nodes", "CPU time and runqueue wait of one pod (?podId=UID), gathered from its node's agent", "pod_pid_mapping.read", nullptr, 200, "PodMetrics", {400, 401, 403, 404, 503}},
+      {"GET", "/api/v1/users/self/permissions", "users", "The caller's effective permission keys (what the UI may offer)", "", nullptr, 200, "SelfPermissions", {401, 403, 503}},
+      {"GET", "/", "ui", "The web UI (index.html)", nullptr, nullptr, 200, nullptr, {404}, true, "text/html"},
+      {"GET", "/assets/*", "ui", "The web UI's hashed assets (cached as immutable)", nullptr, nullptr, 200, nullptr, {404}, true, "text/javascript"},
+      {"GET", "/favicon.svg", "ui", "The web UI's icon", nullptr, nullptr, 200, nullptr, {404}, true, "image/svg+xml"},
+      {"GET", "/login", "ui", "Web UI view (index.html)", nullptr, nullptr, 200, nullptr, {404}, true, "text/html"},
+      {"GET", "/change-password", "ui", "Web UI view (index.html)", nullptr, nullptr, 200, nullptr, {404}, true, "text/html"},
+      {"GET", "/strategies/*", "ui", "Web UI views (index.html)", nullptr, nullptr, 200, nullptr, {404}, true, "text/html"},
+      {"GET", "/intents/*", "ui", "Web UI views (index.html)", nullptr, nullptr, 200, nullptr, {404}, true, "text/html"},
+      {"GET", "/nodes/*", "ui", "Web UI views (index.html)", nullptr, nullptr, 200, nullptr, {404}, true, "text/html"},
+      {"GET", "/pods/*", "ui", "Web UI views (index.html)", nullptr, nullptr, 200, nullptr, {404}, true, "text/html"},
+      {"GET", "/admin/*", "ui", "Web UI views (index.html)", nullptr, nullptr, 200, nullptr, {404}, true, "text/html"},
   };
   return kOps;
 }

@@ -11,6 +11,7 @@
 
 #include "common/auth/base64url.h"
 #include "common/auth/jwt.h"
+#include "coordinator/api/pod_metrics_provider.h"
 #include "coordinator/auth/token_service.h"
 #include "coordinator/rbac/permissions.h"
 #include "tests/unit/coordinator_harness.h"
@@ -26,6 +27,7 @@ struct Endpoint {
   std::string permission;  // "" = any signed-in user
   int success;
   BodyFactory body = [](CoordinatorHarness&, const CoordinatorHarness::Account&) { return json(nullptr); };
+  std::string query{};  // appended to the path when calling
 };
 
 std::ostream& operator<<(std::ostream& os, const Endpoint& e) { return os << e.method << " " << e.path; }
@@ -55,6 +57,13 @@ std::string victim(CoordinatorHarness& h) {
   EXPECT_EQ(r.status, 201) << r;
   return r.data()["id"];
 }
+
+// Answers for every pod, so the pod metrics endpoint has something to grant.
+struct AnyPodMetrics : coordinator::PodMetricsProvider {
+  std::optional<json> pod_metrics(const std::string& uid) override {
+    return json{{"podId", uid}, {"node", "node-a"}, {"cpuTimeNs", 1}, {"runs", 1}};
+  }
+};
 
 std::vector<Endpoint> endpoints() {
   using A = CoordinatorHarness::Account;
@@ -101,6 +110,16 @@ std::vector<Endpoint> endpoints() {
          return json{{"intentIds", {intents.data()["intents"][0]["id"]}}};
        }},
       {"GET", "/api/v1/nodes", "pod_pid_mapping.read", 200},
+      {"POST", "/api/v1/strategies/preview", "schedule_strategy.create", 200,
+       [](CoordinatorHarness&, const A&) { return kStrategy; }},
+      {"GET", "/api/v1/pods/metrics", "pod_pid_mapping.read", 200,
+       [](CoordinatorHarness& h, const A&) {
+         static AnyPodMetrics provider;
+         h.app().set_pod_metrics_provider(&provider);
+         return json(nullptr);
+       },
+       "?podId=0a0a0a0a-0000-0000-0000-000000000001"},
+      {"GET", "/api/v1/users/self/permissions", "", 200},
   };
 }
 
@@ -108,7 +127,11 @@ std::vector<Endpoint> endpoints() {
 const std::set<std::pair<std::string, std::string>> kPublic = {
     {"GET", "/health"},           {"GET", "/version"},           {"GET", "/metrics"},
     {"GET", "/swagger/"},         {"GET", "/swagger/doc.json"},  {"POST", "/api/v1/auth/login"},
-    {"POST", "/api/v1/auth/refresh"}, {"POST", "/api/v1/auth/logout"}};
+    {"POST", "/api/v1/auth/refresh"}, {"POST", "/api/v1/auth/logout"},
+    // The web UI (coordinator/web/ui_routes.cpp).
+    {"GET", "/"}, {"GET", "/assets/*"}, {"GET", "/favicon.svg"}, {"GET", "/login"},
+    {"GET", "/change-password"}, {"GET", "/strategies/*"}, {"GET", "/intents/*"},
+    {"GET", "/nodes/*"}, {"GET", "/pods/*"}, {"GET", "/admin/*"}};
 
 std::string b64(const std::string& s) { return auth::base64url_encode(s); }
 
@@ -170,7 +193,7 @@ class PermissionMatrix : public ::testing::TestWithParam<Endpoint> {
   Reply call(const std::string& token, const json& body = nullptr, std::vector<std::string> headers = {}) {
     const auto& e = GetParam();
     std::string text = body.is_null() ? std::string() : body.dump();
-    return h_->send(e.method, e.path, text, token, std::move(headers));
+    return h_->send(e.method, e.path + e.query, text, token, std::move(headers));
   }
 
   // A ready user holding one role with exactly these permission keys.

@@ -1,0 +1,78 @@
+// Small SVG charts without a library (and without inline styles: the CSP forbids them;
+// colours come from classes in styles.css). Each has a text equivalent for screen
+// readers.
+import { formatClock, formatNs } from '../format';
+
+interface Series {
+  name: string;
+  className: string;
+  values: number[];
+}
+
+export function LineChart({ times, series, title }: { times: string[]; series: Series[]; title: string }) {
+  const w = 640, h = 200, pad = { l: 64, r: 12, t: 12, b: 28 };
+  const all = series.flatMap((s) => s.values);
+  const max = Math.max(1, ...all);
+  const n = Math.max(1, times.length - 1);
+  const x = (i: number) => pad.l + (i / n) * (w - pad.l - pad.r);
+  const y = (v: number) => h - pad.b - (v / max) * (h - pad.t - pad.b);
+  const ticks = [0, max / 2, max];
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={title}>
+        {ticks.map((t) => (
+          <g key={t}>
+            <line className="grid" x1={pad.l} x2={w - pad.r} y1={y(t)} y2={y(t)} />
+            <text className="axis" x={pad.l - 6} y={y(t) + 4} textAnchor="end">{formatNs(t)}</text>
+          </g>
+        ))}
+        {times.length > 0 && (
+          <>
+            <text className="axis" x={pad.l} y={h - 8}>{formatClock(times[0])}</text>
+            <text className="axis" x={w - pad.r} y={h - 8} textAnchor="end">{formatClock(times[times.length - 1])}</text>
+          </>
+        )}
+        {series.map((s) => (
+          <polyline key={s.name} className={`line ${s.className}`} fill="none"
+            points={s.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')} />
+        ))}
+      </svg>
+      <figcaption>
+        {title}:{' '}
+        {series.map((s) => (
+          <span key={s.name} className={`legend ${s.className}`}>{s.name}</span>
+        ))}
+      </figcaption>
+    </figure>
+  );
+}
+
+export function Histogram({ boundsNs, counts, title }: { boundsNs: number[]; counts: number[]; title: string }) {
+  const w = 640, h = 200, pad = { l: 48, r: 12, t: 12, b: 28 };
+  const max = Math.max(1, ...counts);
+  const bw = (w - pad.l - pad.r) / Math.max(1, counts.length);
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={title}>
+        <line className="grid" x1={pad.l} x2={w - pad.r} y1={h - pad.b} y2={h - pad.b} />
+        <text className="axis" x={pad.l - 6} y={pad.t + 8} textAnchor="end">{max}</text>
+        {counts.map((c, i) => {
+          const bh = (c / max) * (h - pad.t - pad.b);
+          return (
+            <g key={i}>
+              <rect className="bar" x={pad.l + i * bw + 1} y={h - pad.b - bh} width={Math.max(1, bw - 2)} height={bh}>
+                <title>{`≤ ${formatNs(boundsNs[i])}: ${c}`}</title>
+              </rect>
+              {(counts.length <= 12 || i % 2 === 0) && (
+                <text className="axis" x={pad.l + i * bw + bw / 2} y={h - pad.b + 14} textAnchor="middle">
+                  {boundsNs[i] === undefined ? '∞' : `≤${formatNs(boundsNs[i])}`}
+                </text>
+              )}
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption>{title}</figcaption>
+    </figure>
+  );
+}
