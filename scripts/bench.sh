@@ -4,6 +4,8 @@
 #   agent      exec -> BPF override latency, idle CPU and RSS       (root, host BPF)
 #   tracker    fork+exit throughput with/without the tracker, lost events, and pod
 #              process discovery from the tracker vs a /proc scan at 1k/10k processes
+#   control loop strategy change -> 100 simulated agents applied, pod event -> applied,
+#              bytes of a one-pod delta vs the full set at 1,000 intents per node
 #   coordinator authenticated GET /api/v1/strategies/self with wrk on loopback (SQLite
 #              and FerretDB stores) and the login (Argon2id) cost
 #   scheduler  the VM tier prints weight accuracy, isolation vs EEVDF, slices and
@@ -27,6 +29,10 @@ else echo "agent_bench not built"; fi
 section "tracker"
 if [[ -x $build/bench/tracker_bench ]]; then "$build/bench/tracker_bench" $qflag || status=1
 else echo "tracker_bench not built"; fi
+
+section "control loop"
+if [[ -x $build/bench/dispatch_bench ]]; then "$build/bench/dispatch_bench" $qflag || status=1
+else echo "dispatch_bench not built"; fi
 
 section "coordinator"
 if [[ -x $here/bench-coordinator.sh ]]; then BUILD=$build "$here/bench-coordinator.sh" || status=1

@@ -123,6 +123,8 @@ json node_status_json(const NodeStatus& n) {
   j["desiredGeneration"] = n.desired_generation;
   j["lastContact"] = n.last_contact ? json(rfc3339_millis(n.last_contact)) : json(nullptr);
   j["desiredIntents"] = n.desired_intents;
+  j["lastPushBytes"] = n.last_push_bytes;
+  j["lastPushKind"] = n.last_push_kind;
   j["intents"] = std::move(counts);
   return j;
 }

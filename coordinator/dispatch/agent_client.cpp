@@ -112,9 +112,9 @@ std::optional<json> AgentClient::data_of(const http::ClientResult& r, AgentCallE
   return std::nullopt;
 }
 
-AgentCall<wire::ApplyResponse> AgentClient::post_intents(const json& body) {
+AgentCall<wire::ApplyResponse> AgentClient::post_intents(const std::string& body) {
   AgentCall<wire::ApplyResponse> out;
-  auto r = authed(requests_, "POST", "/api/v1/intents", body.dump(), &out.error);
+  auto r = authed(requests_, "POST", "/api/v1/intents", body, &out.error);
   if (!r.ok) return out;
   const long status = r.response.status;
   if (status == 409) {

@@ -68,7 +68,8 @@ class AgentClient {
 
   const AgentEndpoint& endpoint() const { return endpoint_; }
 
-  AgentCall<wire::ApplyResponse> post_intents(const nlohmann::json& body);
+  // `body`: an encoded intent request (common/wire/intent_request.h).
+  AgentCall<wire::ApplyResponse> post_intents(const std::string& body);
   AgentCall<AgentIntentSet> get_intents();
   // Long poll: returns when the results version differs from `after_version`.
   AgentCall<wire::ResultsReport> wait_results(std::optional<uint64_t> after_version);

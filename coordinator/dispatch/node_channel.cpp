@@ -235,7 +235,7 @@ NodeChannel::Step NodeChannel::push(AgentClient& client) {
   const Difference diff = difference(*acked, *desired);
   if (diff.empty()) return Step::kDone;
   sink_.on_sent(node_, ids_of(diff.upserts));
-  auto r = client.post_intents(wire::delta_request_json(base, base + 1, diff.upserts, diff.removals));
+  auto r = send(client, wire::delta_request_json(base, base + 1, diff.upserts, diff.removals), "delta");
   if (!r.ok() && r.error.kind == AgentCallError::Kind::kConflict) {
     // The agent is not where we thought: send everything, above its generation.
     const uint64_t gen = std::max(r.error.current_generation, base) + 1;
@@ -245,7 +245,7 @@ NodeChannel::Step NodeChannel::push(AgentClient& client) {
     all.reserve(desired->size());
     for (const auto& [id, intent] : *desired) all.push_back(intent);
     sink_.on_sent(node_, ids_of(all));
-    r = client.post_intents(wire::full_request_json(gen, all));
+    r = send(client, wire::full_request_json(gen, all), "full");
   }
   if (!r.ok()) {
     failed(r.error, "pushing intents");
@@ -255,6 +255,17 @@ NodeChannel::Step NodeChannel::push(AgentClient& client) {
   }
   acknowledged(r.value->generation, desired, r.value->results);
   return Step::kDone;
+}
+
+AgentCall<wire::ApplyResponse> NodeChannel::send(AgentClient& client, const nlohmann::json& body,
+                                                 const char* kind) {
+  const std::string text = body.dump();
+  {
+    std::lock_guard lock(mu_);
+    status_.last_push_bytes = text.size();
+    status_.last_push_kind = kind;
+  }
+  return client.post_intents(text);
 }
 
 void NodeChannel::acknowledged(uint64_t generation, std::shared_ptr<const IntentMap> desired,

@@ -66,6 +66,7 @@ class NodeChannel {
   Step learn_agent_set(AgentClient& client);
   Step push(AgentClient& client);
   Step probe(AgentClient& client);
+  AgentCall<wire::ApplyResponse> send(AgentClient& client, const nlohmann::json& body, const char* kind);
   void acknowledged(uint64_t generation, std::shared_ptr<const IntentMap> desired,
                     const std::vector<wire::IntentResult>& results);
   void failed(const AgentCallError& error, const char* what);

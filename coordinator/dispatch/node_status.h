@@ -27,6 +27,10 @@ struct NodeStatus {
   uint64_t desired_generation = 0;  // acked + 1 while a change is pending, else acked
   UnixMillis last_contact = 0;      // 0 = never
   std::size_t desired_intents = 0;
+  // The last request body sent to the agent: its size and whether it was a delta or
+  // the full set (answers "how much does a one-pod change cost on the wire").
+  std::size_t last_push_bytes = 0;
+  std::string last_push_kind;  // "delta" | "full" | 
   std::map<IntentState, std::size_t> intents_by_state;
 };
 
