@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/http/handler_call.h"
 #include "common/http/json_api.h"
 #include "common/tls/peer_verify.h"
 
@@ -237,16 +238,7 @@ struct Server::Impl {
       auto* cs = ci ? static_cast<ConnectionState*>(ci->socket_context) : nullptr;
       if (cs && cs->verification.ok) req.peer = cs->verification.identity;
     }
-    try {
-      return (*match.handler)(req);
-    } catch (const std::exception& e) {
-      spdlog::error("{}: {} {} [{}] handler failed: {}", options.name, st->method, st->path,
-                    st->request_id, e.what());
-    } catch (...) {
-      spdlog::error("{}: {} {} [{}] handler failed with a non-standard exception", options.name,
-                    st->method, st->path, st->request_id);
-    }
-    return json_error(500, "internal error (request id " + st->request_id + ")");
+    return call_handler(*match.handler, req, options.name).response;
   }
 
   void finish(RequestState* st, MHD_RequestTerminationCode toe) {

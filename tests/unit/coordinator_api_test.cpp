@@ -162,6 +162,44 @@ TEST(CoordinatorApi, StrategyValidationSays422WithEveryField) {
   EXPECT_EQ(top.status, 201) << top;
 }
 
+TEST(CoordinatorApi, BadJsonValuesAre400sNamingTheFieldNot500s) {
+  CoordinatorHarness h;
+  const auto token = h.admin_token();
+  auto no_ids = [](const Reply& r) { return r.raw.find("json.exception") == std::string::npos; };
+  auto overflow = h.call("POST", "/api/v1/strategies",
+                         std::string(R"({"k8sNamespace":["web"],"priority":1e400})"), token);
+  EXPECT_EQ(overflow.status, 400) << overflow;
+  EXPECT_NE(overflow.error().find("priority"), std::string::npos) << overflow;
+  EXPECT_TRUE(no_ids(overflow)) << overflow;
+  auto label = h.call("POST", "/api/v1/strategies",
+                      std::string("{\"labelSelectors\":[{\"key\":\"app\",\"value\":\"\xff\"}]}"),
+                      token);
+  EXPECT_EQ(label.status, 400) << label;
+  EXPECT_NE(label.error().find("UTF-8"), std::string::npos) << label;
+  EXPECT_TRUE(no_ids(label)) << label;
+  auto user = h.call("POST", "/api/v1/users",
+                     std::string("{\"username\":\"a\xff" "b\",\"password\":\"long enough pass 1\"}"),
+                     token);
+  EXPECT_EQ(user.status, 400) << user;
+  EXPECT_TRUE(no_ids(user)) << user;
+  auto role = h.call("POST", "/api/v1/roles",
+                     std::string("{\"name\":\"r\",\"description\":\"\xfe\"}"), token);
+  EXPECT_EQ(role.status, 400) << role;
+  auto login = h.call("POST", "/api/v1/auth/login",
+                      std::string(R"({"username":5,"password":"x"})"));
+  EXPECT_EQ(login.status, 400) << login;
+  EXPECT_EQ(login.error(), "username must be a string");
+  // 2^63 does not fit int64: named as sent, not wrapped to its negative.
+  auto huge = h.call("POST", "/api/v1/strategies",
+                     std::string(R"({"k8sNamespace":["web"],"executionTime":9223372036854775808})"),
+                     token);
+  EXPECT_EQ(huge.status, 422) << huge;
+  EXPECT_NE(huge.error().find("executionTime"), std::string::npos) << huge;
+  EXPECT_NE(huge.error().find("9223372036854775808"), std::string::npos) << huge;
+  EXPECT_EQ(huge.error().find("-9223372036854775808"), std::string::npos) << huge;
+  EXPECT_EQ(h.call("GET", "/health").status, 200);
+}
+
 TEST(CoordinatorApi, UpdateAndDeleteOfAnotherUsersStrategyIsNotFound) {
   CoordinatorHarness h;
   h.create_role("planner", json::array({{{"permissionKey", "schedule_strategy.create"}, {"self", true}},

@@ -11,6 +11,7 @@
 
 #include "common/http/client.h"
 #include "common/http/json_api.h"
+#include "common/http/json_input.h"
 #include "common/metrics/exposition.h"
 #include "tests/support/loopback.h"
 
@@ -33,6 +34,19 @@ Router test_routes() {
     return json_ok({{"id", req.param("id")}, {"q", req.query_param("q").value_or("")}});
   });
   r.get("/boom", [](Request&) -> Response { throw std::runtime_error("kaput"); });
+  // A handler that trusts the client's types, as the agent's token route did.
+  r.post("/unchecked", [](Request& req) {
+    Response err;
+    auto body = parse_json_body(req, &err);
+    if (!body) return err;
+    return json_ok({{"secret", body->value("secret", "")}});
+  });
+  r.post("/reader", [](Request& req) {
+    Response err;
+    auto body = parse_json_body(req, &err);
+    if (!body) return err;
+    return json_ok({{"n", optional_int(*body, "n").value_or(0)}});
+  });
   r.get("/slow", [](Request&) {
     std::this_thread::sleep_for(300ms);
     return json_ok({{"slow", true}});
@@ -169,6 +183,23 @@ TEST_F(ServerFixture, HandlerExceptionIs500WithRequestId) {
   EXPECT_EQ(r.response.headers["x-request-id"], "trace-123");
   EXPECT_NE(r.response.body.find("trace-123"), std::string::npos);
   EXPECT_EQ(r.response.body.find("kaput"), std::string::npos) << "internals must not leak";
+}
+
+TEST_F(ServerFixture, WrongTypesAndReaderErrorsAreClientErrorsNot500) {
+  start();
+  auto unchecked = client.post_json(url("/unchecked"), R"({"secret":123})");
+  EXPECT_EQ(unchecked.response.status, 400) << unchecked.response.body;
+  EXPECT_EQ(unchecked.response.body.find("json.exception"), std::string::npos)
+      << unchecked.response.body;
+  auto reader = client.post_json(url("/reader"), R"({"n":"five"})");
+  EXPECT_EQ(reader.response.status, 400) << reader.response.body;
+  EXPECT_NE(reader.response.body.find("n must be an integer"), std::string::npos)
+      << reader.response.body;
+  auto range = client.post_json(url("/reader"), R"({"n":18446744073709551615})");
+  EXPECT_EQ(range.response.status, 422) << range.response.body;
+  auto utf8 = client.post_json(url("/reader"), "{\"n\":\"\xff\"}");
+  EXPECT_EQ(utf8.response.status, 400) << utf8.response.body;
+  EXPECT_TRUE(json::accept(utf8.response.body));
 }
 
 TEST_F(ServerFixture, GeneratesRequestIdWhenAbsentOrUnsafe) {
