@@ -28,6 +28,9 @@ struct ClientOptions {
   // name (a pod IP for an agent whose certificate names its node): "" = off, else
   // "IP" or "IP:PORT" (curl's CURLOPT_CONNECT_TO with the URL's host and port).
   std::string connect_to;
+  // Source address to bind before connecting ("" = the kernel's choice), e.g. another
+  // 127.x.y.z loopback address so tests can act as several clients.
+  std::string local_address;
   size_t max_response_bytes = 16 << 20;
   std::string user_agent = "gthulhu/" GTHULHU_VERSION;
 };

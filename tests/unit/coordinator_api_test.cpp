@@ -323,23 +323,64 @@ TEST(CoordinatorApi, LoginRateLimitPerIpAnswers429WithRetryAfter) {
   EXPECT_LE(retry, 3600);
 }
 
-TEST(CoordinatorApi, LoginRateLimitPerUserCountsFailuresOnly) {
+TEST(CoordinatorApi, LoginFailuresDelayOnlyTheirOwnUserAndAddress) {
   CoordinatorHarness h({{"GTHULHU_AUTH_LOGIN_FAILURES_PER_USER", "2"},
-                        {"GTHULHU_AUTH_LOGIN_USER_WINDOW", "1h"}});
+                        {"GTHULHU_AUTH_LOGIN_USER_WINDOW", "1h"},
+                        {"GTHULHU_AUTH_LOGIN_FAILURE_DELAY", "1h"}});
   auto admin = h.admin_token();
   ASSERT_FALSE(admin.empty());
   auto victim = h.ready_user("victim@example.com", {});
   EXPECT_EQ(h.login("victim@example.com", victim.password).status, 200);  // success: not counted
   EXPECT_EQ(h.login("victim@example.com", "wrong one 1").status, 401);
   EXPECT_EQ(h.login("victim@example.com", "wrong one 2").status, 401);
+  // Past the free failures each further one delays this (user, address) pair.
+  EXPECT_EQ(h.login("victim@example.com", "wrong one 3").status, 401);
   auto limited = h.login("victim@example.com", victim.password);
   EXPECT_EQ(limited.status, 429) << limited;
-  EXPECT_TRUE(limited.headers.count("retry-after"));
+  ASSERT_TRUE(limited.headers.count("retry-after"));
+  EXPECT_GE(std::stoi(limited.headers["retry-after"]), 1);
   EXPECT_EQ(h.login(kAdminUser, kAdminPassword).status, 200);  // other users unaffected
-  // Unknown users are limited the same way (no hint that they do not exist).
+  // The same user from an address with no failures is not delayed.
+  EXPECT_EQ(h.login_from("127.0.0.2", "victim@example.com", victim.password).status, 200);
+  // Unknown users are delayed the same way (no hint that they do not exist).
   EXPECT_EQ(h.login("ghost@example.com", "whatever pass 1").status, 401);
   EXPECT_EQ(h.login("ghost@example.com", "whatever pass 2").status, 401);
-  EXPECT_EQ(h.login("ghost@example.com", "whatever pass 3").status, 429);
+  EXPECT_EQ(h.login("ghost@example.com", "whatever pass 3").status, 401);
+  EXPECT_EQ(h.login("ghost@example.com", "whatever pass 4").status, 429);
+}
+
+// The attack of issue 12: a stranger sends wrong passwords for the administrator,
+// forever. The administrator, from their own address, still signs in at once, while
+// the stranger's guesses are slowed down exponentially.
+TEST(CoordinatorApi, StrangersCannotLockTheAdministratorOut) {
+  CoordinatorHarness h({{"GTHULHU_AUTH_LOGIN_FAILURES_PER_USER", "5"},
+                        {"GTHULHU_AUTH_LOGIN_USER_WINDOW", "1h"},
+                        {"GTHULHU_AUTH_LOGIN_FAILURE_DELAY", "1h"},
+                        {"GTHULHU_AUTH_LOGIN_FAILURE_MAX_DELAY", "2h"}});
+  const std::string attacker = "127.0.0.66";
+  int refused = 0, checked = 0;
+  std::vector<int> retry_after;
+  for (int i = 0; i < 12; ++i) {
+    auto r = h.login_from(attacker, kAdminUser, "guess number " + std::to_string(i));
+    if (r.status == 429) {
+      ++refused;
+      retry_after.push_back(std::stoi(r.headers["retry-after"]));
+    } else {
+      EXPECT_EQ(r.status, 401) << r;
+      ++checked;
+    }
+  }
+  // 5 free failures, the 6th sets a delay: everything after is refused unchecked.
+  EXPECT_EQ(checked, 6);
+  EXPECT_EQ(refused, 6);
+  // Even the right password from the attacker's address waits out the delay.
+  EXPECT_EQ(h.login_from(attacker, kAdminUser, kAdminPassword).status, 429);
+  // The real administrator from another address: signed in, repeatedly.
+  for (int i = 0; i < 3; ++i) {
+    auto ok = h.login_from("127.0.0.7", kAdminUser, kAdminPassword);
+    EXPECT_EQ(ok.status, 200) << ok;
+  }
+  EXPECT_EQ(h.login(kAdminUser, kAdminPassword).status, 200);
 }
 
 TEST(CoordinatorApi, UnknownUserAndWrongPasswordLookTheSame) {
