@@ -462,6 +462,61 @@ TEST(CoordinatorApi, NewUserMustChangePasswordFirst) {
   EXPECT_EQ(no_user.status, 404);
 }
 
+// Issue 12: one PUT emptied the admin role and every administrator got 403 for good.
+TEST(CoordinatorApi, NoChangeLeavesNobodyToManageUsersAndRoles) {
+  CoordinatorHarness h;
+  const auto admin = h.admin_token();
+  auto roles = h.call("GET", "/api/v1/roles", "", admin);
+  ASSERT_EQ(roles.status, 200) << roles;
+  std::string admin_role;
+  for (const auto& r : roles.data()["roles"]) {
+    if (r["name"] == "admin") admin_role = r["id"];
+  }
+  ASSERT_FALSE(admin_role.empty());
+  for (const char* key : {"rolePolicy", "rolePolicies"}) {
+    auto emptied = h.call("PUT", "/api/v1/roles", json{{"id", admin_role}, {key, json::array()}}, admin);
+    EXPECT_EQ(emptied.status, 409) << emptied;
+    EXPECT_NE(emptied.error().find("admin role must keep the permissions that manage users and roles"),
+              std::string::npos)
+        << emptied;
+    EXPECT_NE(emptied.error().find("role.update"), std::string::npos) << emptied;
+  }
+  auto scoped = h.call("PUT", "/api/v1/roles",
+                       json{{"id", admin_role},
+                            {"rolePolicies", {{{"permissionKey", "role.update"}, {"self", true}}}}},
+                       admin);
+  EXPECT_EQ(scoped.status, 409) << scoped;
+  auto renamed = h.call("PUT", "/api/v1/roles", json{{"id", admin_role}, {"name", "boss"}}, admin);
+  EXPECT_EQ(renamed.status, 409) << renamed;
+  auto deleted = h.call("DELETE", "/api/v1/roles", json{{"id", admin_role}}, admin);
+  EXPECT_EQ(deleted.status, 409) << deleted;
+  EXPECT_EQ(deleted.error(), "the built-in admin role cannot be deleted");
+  // Dropping unrelated permissions from it is fine; the admin still manages.
+  json keep = json::array();
+  for (const char* k : {"user.create", "user.read", "user.permission.update", "user.password.reset",
+                        "role.create", "role.read", "role.update", "role.delete", "permission.read"}) {
+    keep.push_back({{"permissionKey", k}});
+  }
+  auto trimmed = h.call("PUT", "/api/v1/roles", json{{"id", admin_role}, {"rolePolicies", keep}}, admin);
+  EXPECT_EQ(trimmed.status, 200) << trimmed;
+  EXPECT_EQ(h.call("GET", "/api/v1/roles", "", admin).status, 200);
+  EXPECT_EQ(h.call("GET", "/api/v1/users", "", admin).status, 200);
+
+  // Another role that manages: its holder is the only manager once admin is dropped, so
+  // that role cannot be emptied while the admin is inactive.
+  const auto mgr_role = h.create_role("manager", keep);
+  auto mgr = h.ready_user("mgr@example.com", {"manager"});
+  auto self = h.call("GET", "/api/v1/users/self", "", admin);
+  ASSERT_EQ(self.status, 200) << self;
+  auto deactivate = h.call("PUT", "/api/v1/users/permissions",
+                           json{{"userID", self.data()["id"]}, {"status", 2}}, mgr.token);
+  // The last active *admin-role* holder: refused by the older rule, which still holds.
+  EXPECT_EQ(deactivate.status, 409) << deactivate;
+  auto strip = h.call("PUT", "/api/v1/users/permissions",
+                      json{{"userID", mgr.id}, {"roles", json::array()}}, admin);
+  EXPECT_EQ(strip.status, 200) << strip;  // the admin still manages
+}
+
 TEST(CoordinatorApi, RoleCrudIncludingDelete) {
   CoordinatorHarness h;
   const auto admin = h.admin_token();
@@ -634,13 +689,16 @@ TEST(CoordinatorApi, AdminIsBootstrappedOnceAndNeverOverwritten) {
                           json{{"oldPassword", kAdminPassword}, {"newPassword", "admin changed it 1"}},
                           token);
     ASSERT_EQ(changed.status, 200) << changed;
-    // Trim the admin role: a restart must not put the permissions back.
+    // Trim the admin role to what manages users and roles (it may not lose those): a
+    // restart must not put the other permissions back.
     auto roles = h.call("GET", "/api/v1/roles", "", changed.data()["accessToken"].get<std::string>());
     std::string admin_role_id = roles.data()["roles"][0]["id"];
-    auto trimmed = h.call("PUT", "/api/v1/roles",
-                          json{{"id", admin_role_id},
-                               {"rolePolicies", json::array({json{{"permissionKey", "role.read"}},
-                                                             json{{"permissionKey", "role.update"}}})}},
+    json keep = json::array();
+    for (const char* k : {"user.create", "user.read", "user.permission.update", "user.password.reset",
+                          "role.create", "role.read", "role.update", "role.delete", "permission.read"}) {
+      keep.push_back({{"permissionKey", k}});
+    }
+    auto trimmed = h.call("PUT", "/api/v1/roles", json{{"id", admin_role_id}, {"rolePolicies", keep}},
                           changed.data()["accessToken"].get<std::string>());
     ASSERT_EQ(trimmed.status, 200) << trimmed;
   }
@@ -651,7 +709,7 @@ TEST(CoordinatorApi, AdminIsBootstrappedOnceAndNeverOverwritten) {
     auto token = h.token_of(kAdminUser, "admin changed it 1");
     auto roles = h.call("GET", "/api/v1/roles", "", token);
     ASSERT_EQ(roles.status, 200);
-    EXPECT_EQ(roles.data()["roles"][0]["rolePolicies"].size(), 2u);
+    EXPECT_EQ(roles.data()["roles"][0]["rolePolicies"].size(), 9u);
   }
 }
 
