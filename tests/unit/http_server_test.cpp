@@ -21,6 +21,23 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Set when /slow's handler runs: the event StopLetsInFlightRequestsFinish waits for.
+std::atomic<bool>& slow_entered() {
+  static std::atomic<bool> entered{false};
+  return entered;
+}
+
+// Polls `cond` until it holds or `timeout` passes (a deadline for a failure only).
+template <typename Cond>
+bool eventually(Cond cond, std::chrono::milliseconds timeout = 20s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
 Router test_routes() {
   Router r;
   r.get("/health", [](Request&) { return json_raw({{"status", "healthy"}}); });
@@ -48,7 +65,8 @@ Router test_routes() {
     return json_ok({{"n", optional_int(*body, "n").value_or(0)}});
   });
   r.get("/slow", [](Request&) {
-    std::this_thread::sleep_for(300ms);
+    slow_entered().store(true);
+    std::this_thread::sleep_for(300ms);  // the handler's own work, not a wait
     return json_ok({{"slow", true}});
   });
   return r;
@@ -298,21 +316,22 @@ TEST_F(ServerFixture, ExportsRequestMetricsByRoutePattern) {
   const std::string want =
       R"(gthulhu_http_requests_total{method="GET",route="/items/:id",server="test",status="200"} 2)";
   std::string text;
-  for (int i = 0; i < 100 && text.find(want) == std::string::npos; ++i) {
-    std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(eventually([&] {
     text = gthulhu::metrics::exposition({registry}).body;
-  }
-  EXPECT_NE(text.find(want), std::string::npos) << text;
+    return text.find(want) != std::string::npos;
+  })) << text;
   EXPECT_NE(text.find("gthulhu_http_request_duration_seconds_bucket"), std::string::npos);
 }
 
 TEST_F(ServerFixture, StopLetsInFlightRequestsFinish) {
   start();
+  slow_entered().store(false);
   auto slow = std::async(std::launch::async, [this] {
     Client c;
     return c.get(url("/slow"));
   });
-  std::this_thread::sleep_for(100ms);
+  // Stop only once the request is being handled (not merely sent).
+  ASSERT_TRUE(eventually([] { return slow_entered().load(); }));
   server->stop();
   auto r = slow.get();
   ASSERT_TRUE(r.ok) << r.error;
