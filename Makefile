@@ -2,11 +2,16 @@
 # builds, and runs every tier (unit, sanitizers, host integration, VM) through ctest.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_TARGETS := agent_api_fuzz coordinator_api_fuzz jwt_fuzz pod_cgroup_fuzz ini_config_fuzz \
+                tracker_event_fuzz
 JOBS       ?= 2
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure --timeout 900
 
-.PHONY: all deps build test unit asan integration vm-test bench demo clean help
+.PHONY: all deps build test unit asan integration vm-test bench demo clean help fuzz fuzz-smoke fuzz-build
 
 all: build
 
@@ -15,6 +20,7 @@ help:
 	@echo "make test       every test tier: unit, ASan/UBSan unit, host integration, VM"
 	@echo "make unit       unit tests only"
 	@echo "make asan       unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make fuzz       every libFuzzer target for FUZZ_SECONDS (300) each (clang-19, build-fuzz/)"
 	@echo "make vm-test    the VM tier (QEMU + Debian sched_ext kernel)"
 	@echo "make demo       the node path on this machine: pods, agent, intents, kernel maps"
 	@echo "make bench      benchmarks"
@@ -25,6 +31,12 @@ deps:
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+# The fuzz build is clang's (libFuzzer), in its own directory: the normal build is unchanged.
+$(FUZZ_BUILD)/build.ninja:
+	# -Werror off: clang 19 warns inside libbpf's own macros; the gcc build keeps it.
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGTHULHU_FUZZ=ON \
+	  -DGTHULHU_WERROR=OFF -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 $(CMAKE_FLAGS)
 
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGTHULHU_SANITIZE=ON $(CMAKE_FLAGS)
@@ -40,6 +52,16 @@ asan: deps $(ASAN_BUILD)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) -L unit $(CTEST_FLAGS)
 
+fuzz-build: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# A short bounded run of every target, part of `make test`.
+fuzz-smoke: fuzz-build
+	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
 integration: build
 	ctest --test-dir $(BUILD) -L integration $(CTEST_FLAGS)
 
@@ -47,7 +69,7 @@ vm-test: build
 	ctest --test-dir $(BUILD) -L vm $(CTEST_FLAGS)
 
 # The sanitizer run goes first so the last lines printed are the full suite's summary.
-test: asan build
+test: asan fuzz-smoke build
 	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
 
 # The node path end to end on this machine (root): synthetic pods, agent, intents,
@@ -59,4 +81,4 @@ bench: build
 	@if [ -x scripts/bench.sh ]; then BUILD=$(abspath $(BUILD)) scripts/bench.sh; else echo "no benchmarks yet"; fi
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

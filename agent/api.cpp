@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/http/json_api.h"
+#include "common/http/json_input.h"
 
 namespace gthulhu::agent {
 
@@ -83,10 +84,11 @@ Response delete_intents(AgentContext& ctx, Request& req) {
   if (!body) return err;
   if (!body->is_object()) return json_error(400, "body must be a JSON object");
   IntentChange change;
-  if (body->value("all", false)) {
+  if (http::optional_bool(*body, "all").value_or(false)) {
     change = [](IntentStore& store) { return store.clear(); };
   } else {
-    const std::string pod = body->value("podId", body->value("podID", ""));
+    const std::string pod = http::optional_string(*body, "podId")
+                                .value_or(http::optional_string(*body, "podID").value_or(""));
     auto uid = canonical_pod_uid(pod);
     if (!uid) return json_error(400, "PodID is required when 'all' is false");
     change = [uid = *uid](IntentStore& store) { return store.remove_pod(uid); };

@@ -8,6 +8,7 @@
 
 #include "common/auth/rsa_keys.h"
 #include "common/http/json_api.h"
+#include "common/http/json_input.h"
 
 namespace gthulhu::agent {
 
@@ -38,10 +39,10 @@ std::optional<IssuedToken> TokenService::issue(const http::Request& req, const n
   if (options_.allow_client_certificate && req.peer && !req.peer->common_name.empty()) {
     client_id = req.peer->common_name;
   } else {
-    const std::string secret = body.is_object() ? body.value("secret", "") : "";
+    const std::string secret = http::optional_string(body, "secret").value_or("");
     if (!options_.client_secret.empty() && !secret.empty() &&
         constant_time_equal(secret, options_.client_secret)) {
-      client_id = body.value("client_id", "client");
+      client_id = http::optional_string(body, "client_id").value_or("client");
     } else if (body.is_object() && body.contains("public_key") && secret.empty()) {
       *error = "a public key is not a credential: present a client certificate (mTLS) or the client secret";
       return std::nullopt;

@@ -57,9 +57,14 @@ config::Schema App::schema() {
   s.add_duration("auth", "login_ip_window", std::chrono::minutes(1),
                  "...and earns back evenly over this window (429 + Retry-After beyond)");
   s.add_int("auth", "login_failures_per_user", 5, 1, 1000000,
-            "Failed logins allowed for one username in a burst...");
+            "Failed logins for one username from one client IP before each further failure "
+            "delays that pair (never other addresses: no lockout by strangers)...");
+  s.add_duration("auth", "login_failure_delay", std::chrono::seconds(1),
+                 "...by this delay, doubled at every further failure...");
+  s.add_duration("auth", "login_failure_max_delay", std::chrono::minutes(15),
+                 "...up to this delay (429 + Retry-After while it runs)");
   s.add_duration("auth", "login_user_window", std::chrono::minutes(15),
-                 "...earned back evenly over this window");
+                 "A (username, client IP) pair without failures for this long is forgotten");
   s.add_string("admin", "username", "admin@example.com",
                "The administrator created on first start (never modified afterwards)");
   s.add_string("admin", "password", "",
@@ -96,6 +101,8 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
   limits.ip_window = cfg.get_duration("auth.login_ip_window");
   limits.failures_per_user = static_cast<unsigned>(cfg.get_int("auth.login_failures_per_user"));
   limits.user_window = cfg.get_duration("auth.login_user_window");
+  limits.failure_base_delay = cfg.get_duration("auth.login_failure_delay");
+  limits.failure_max_delay = cfg.get_duration("auth.login_failure_max_delay");
   auth_ = std::make_unique<AuthService>(*store_, *hasher_, *tokens_, policy, limits);
   authorizer_ = std::make_unique<Authorizer>(
       *store_, *tokens_,

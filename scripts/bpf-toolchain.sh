@@ -45,7 +45,8 @@ apt_private() {
 
 install_bpftool() {
   log "bpftool ${BPFTOOL_SERIES}x: fetching from bookworm-backports into $dest/bin"
-  private_apt bookworm-backports "deb http://deb.debian.org/debian bookworm-backports main"
+  local source_line; source_line=$(debian_source deb bookworm-backports)
+  private_apt bookworm-backports "$source_line"
   mkdir "$work/bpftool"
   (cd "$work/bpftool" && apt_private bookworm-backports download bpftool)
   local deb; deb=$(echo "$work"/bpftool/bpftool_*.deb)
@@ -67,7 +68,8 @@ install_bpftool() {
 
 install_libbpf() {
   log "libbpf $LIBBPF_SRC_VERSION: building static from the trixie source package into $dest"
-  private_apt trixie-src "deb-src http://deb.debian.org/debian trixie main"
+  local source_line; source_line=$(debian_source deb-src trixie)
+  private_apt trixie-src "$source_line"
   mkdir "$work/libbpf"
   (cd "$work/libbpf" && apt_private trixie-src source --download-only "libbpf=$LIBBPF_SRC_VERSION")
   # apt has checked the files against the signed index; the .dsc's own signature

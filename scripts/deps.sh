@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 packages=(
   # build
   build-essential cmake ninja-build pkg-config dpkg-dev
-  clang-19 llvm-19 libelf-dev zlib1g-dev zstd libcap-dev
+  clang-19 llvm-19 libclang-rt-19-dev libelf-dev zlib1g-dev zstd libcap-dev
   # libraries of the product
   libmicrohttpd-dev libgnutls28-dev libssl-dev libcurl4-openssl-dev
   libmongoc-dev libbson-dev libjwt-dev prometheus-cpp-dev libinih-dev

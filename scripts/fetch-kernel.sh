@@ -25,7 +25,8 @@ if [[ -f $stamp && -f $dir/vmlinuz-$KERNEL_VERSION && -f $dir/config-$KERNEL_VER
 fi
 
 log "kernel $KERNEL_ABI: fetching ${packages[*]} from $KERNEL_SUITE into $dir"
-private_apt "$KERNEL_SUITE" "deb http://deb.debian.org/debian $KERNEL_SUITE main"
+source_line=$(debian_source deb "$KERNEL_SUITE")
+private_apt "$KERNEL_SUITE" "$source_line"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flags=$(private_apt_flags "$KERNEL_SUITE")
@@ -35,7 +36,7 @@ flags=$(private_apt_flags "$KERNEL_SUITE")
 if ! (cd "$work" && apt-get -q $flags -o APT::Sandbox::User=root download "${packages[@]}" >&2); then
   log "refreshing the $KERNEL_SUITE package index and retrying"
   rm -f "$GTHULHU_CACHE/apt-$KERNEL_SUITE/updated"
-  private_apt "$KERNEL_SUITE" "deb http://deb.debian.org/debian $KERNEL_SUITE main"
+  private_apt "$KERNEL_SUITE" "$source_line"
   (cd "$work" && apt-get -q $flags -o APT::Sandbox::User=root download "${packages[@]}" >&2)
 fi
 

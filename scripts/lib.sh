@@ -27,3 +27,61 @@ private_apt_flags() {
        "-o Dir::State::Lists=$d/lists -o Dir::Cache::archives=$d/archives" \
        "-o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root"
 }
+
+# The Debian archive URI this machine's own apt configuration uses, so private sources
+# for other suites go through the same mirror or proxy (no mirror host is written in
+# this repository). Reads /etc/apt/sources.list and sources.list.d/*.list (one-line
+# format) and sources.list.d/*.sources (deb822), and picks the first enabled entry for
+# the system's own codename (or its -updates/-backports), never -security.
+# GTHULHU_DEBIAN_MIRROR overrides it; GTHULHU_APT_ETC (default /etc/apt) is for tests.
+debian_mirror() {
+  if [[ -n ${GTHULHU_DEBIAN_MIRROR:-} ]]; then echo "${GTHULHU_DEBIAN_MIRROR%/}"; return; fi
+  local etc=${GTHULHU_APT_ETC:-/etc/apt} codename=${GTHULHU_CODENAME:-}
+  if [[ -z $codename ]]; then
+    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+  fi
+  [[ -n $codename ]] || die "cannot tell this system's Debian codename (/etc/os-release)"
+  local files=() f
+  [[ -f $etc/sources.list ]] && files+=("$etc/sources.list")
+  for f in "$etc"/sources.list.d/*.list "$etc"/sources.list.d/*.sources; do
+    [[ -f $f ]] && files+=("$f")
+  done
+  local uri
+  uri=$(awk -v want="$codename" '
+    function suite_ok(s) { return s == want || s == want "-updates" || s == want "-backports" }
+    function flush(   n, u, s, i, j) {
+      if (types ~ /(^| )deb( |$)/ && enabled != "no" && uris != "") {
+        n = split(suites, s, " ")
+        split(uris, u, " ")
+        for (i = 1; i <= n; i++) if (suite_ok(s[i])) { print u[1]; found = 1; exit }
+      }
+      types = ""; uris = ""; suites = ""; enabled = ""
+    }
+    FNR == 1 { flush(); deb822 = (FILENAME ~ /\.sources$/) }
+    /^[ \t]*#/ { next }
+    deb822 && /^[ \t]*$/ { flush(); next }
+    deb822 {
+      key = tolower($1); sub(/:$/, "", key); $1 = ""; sub(/^[ \t]+/, "")
+      if (key == "types") types = $0
+      else if (key == "uris") uris = $0
+      else if (key == "suites") suites = $0
+      else if (key == "enabled") enabled = tolower($0)
+      next
+    }
+    $1 == "deb" {
+      i = 2
+      if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+      if (suite_ok($(i + 1))) { print $i; found = 1; exit }
+    }
+    END { if (deb822 && !found) flush() }
+  ' "${files[@]}" /dev/null)
+  [[ -n $uri ]] || die "no Debian source for '$codename' in $etc/sources.list or sources.list.d: set GTHULHU_DEBIAN_MIRROR"
+  echo "${uri%/}"
+}
+
+# One sources.list line for another suite through this machine's mirror.
+# Usage: debian_source <deb|deb-src> <suite> [components, default main]
+debian_source() {
+  local mirror; mirror=$(debian_mirror) || exit 1
+  echo "$1 $mirror $2 ${3:-main}"
+}

@@ -147,6 +147,10 @@ ClientResult Client::perform(const std::string& method, const std::string& url,
     curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
     curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
   }
+  if (!options_.local_address.empty()) {
+    // "host!" makes curl bind this address rather than look up an interface name.
+    curl_easy_setopt(c, CURLOPT_INTERFACE, ("host!" + options_.local_address).c_str());
+  }
   curl_slist* connect_to = nullptr;
   if (!options_.connect_to.empty()) {
     // "::IP:PORT" keeps the URL's host and port as the match (any), so the request

@@ -33,6 +33,9 @@ struct ClientOptions {
   // callback rate on an idle connection) once *cancel is true, so a thread blocked in a
   // long poll or a watch can be stopped. Must outlive the client's requests.
   const std::atomic<bool>* cancel = nullptr;
+  // Source address to bind before connecting ("" = the kernel's choice), e.g. another
+  // 127.x.y.z loopback address so tests can act as several clients.
+  std::string local_address;
   size_t max_response_bytes = 16 << 20;
   std::string user_agent = "gthulhu/" GTHULHU_VERSION;
 };

@@ -14,6 +14,9 @@ using json = nlohmann::json;
 
 std::string rfc3339_now();
 
+// body.dump() that never throws: invalid UTF-8 in a string becomes U+FFFD.
+std::string dump_for_response(const json& body);
+
 Response json_ok(const json& data = nullptr, int status = 200);
 Response json_error(int status, const std::string& message);
 // A raw JSON document with no envelope (health, version, upstream-compatible shapes).

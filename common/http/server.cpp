@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/http/connection_guard.h"
+#include "common/http/handler_call.h"
 #include "common/http/json_api.h"
 #include "common/tls/peer_verify.h"
 
@@ -59,6 +61,8 @@ using Clock = std::chrono::steady_clock;
 // One per HTTP request (MHD's req_cls), from the first callback to completion.
 struct RequestState {
   Clock::time_point start = Clock::now();
+  bool begun = false;      // the access handler has seen this request
+  size_t uri_bytes = 0;    // the raw request target, as sent
   std::string method;
   std::string path;
   std::string route = "unmatched";
@@ -77,7 +81,13 @@ struct RequestState {
 struct ConnectionState {
   bool verified = false;
   tls::PeerVerification verification;
+  ConnectionGuard::Connection* guard = nullptr;
 };
+
+ConnectionState* connection_state(MHD_Connection* conn) {
+  const MHD_ConnectionInfo* ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? static_cast<ConnectionState*>(ci->socket_context) : nullptr;
+}
 
 bool valid_request_id(const char* v) {
   if (v == nullptr) return false;
@@ -135,6 +145,7 @@ struct Server::Impl {
   const ServerOptions& options;
   const Router& router;
   std::atomic<int> in_flight{0};
+  std::unique_ptr<ConnectionGuard> guard;
   std::vector<MHD_OptionItem> mhd_options;
   sockaddr_storage bind_addr{};
 
@@ -142,6 +153,13 @@ struct Server::Impl {
   prometheus::Family<prometheus::Histogram>* durations = nullptr;
 
   Impl(const ServerOptions& o, const Router& r) : options(o), router(r) {
+    ConnectionGuardOptions g;
+    g.name = options.name;
+    g.head_timeout = options.request_head_timeout;
+    g.body_timeout = options.request_body_timeout;
+    g.max_connections = options.max_connections;
+    g.max_connections_per_ip = options.max_connections_per_ip;
+    guard = std::make_unique<ConnectionGuard>(g);
     if (options.metrics) {
       requests = &prometheus::BuildCounter()
                       .Name("gthulhu_http_requests_total")
@@ -172,10 +190,30 @@ struct Server::Impl {
 
   // First callback of a request: headers are known, the body is not.
   MHD_Result begin(MHD_Connection* conn, RequestState* st) {
+    ConnectionState* conn_state = connection_state(conn);
+    if (conn_state != nullptr) guard->head_received(conn_state->guard);
+    if (conn_state != nullptr && guard->over_limit(conn_state->guard)) {
+      auto busy = json_error(503, "too many connections from this address or in total; "
+                                  "retry later on an existing connection");
+      busy.with_header("Retry-After", "1");
+      return queue(conn, st, busy, true);
+    }
+    if (st->uri_bytes > options.max_url_bytes) {
+      return queue(conn, st,
+                   json_error(414, "request URL exceeds the limit of " +
+                                       std::to_string(options.max_url_bytes) + " bytes"),
+                   true);
+    }
+    const MHD_ConnectionInfo* hs =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (hs != nullptr && hs->header_size > options.max_header_bytes) {
+      return queue(conn, st,
+                   json_error(431, "request headers exceed the limit of " +
+                                       std::to_string(options.max_header_bytes) + " bytes"),
+                   true);
+    }
     if (options.tls && !options.tls->client_ca_pem.empty()) {
-      const MHD_ConnectionInfo* ci =
-          MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-      auto* cs = ci ? static_cast<ConnectionState*>(ci->socket_context) : nullptr;
+      auto* cs = conn_state;
       if (cs != nullptr && !cs->verified) {
         const MHD_ConnectionInfo* si =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -232,21 +270,10 @@ struct Server::Impl {
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_lowercase, &req.headers);
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_into, &req.query);
     if (options.tls && !options.tls->client_ca_pem.empty()) {
-      const MHD_ConnectionInfo* ci =
-          MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-      auto* cs = ci ? static_cast<ConnectionState*>(ci->socket_context) : nullptr;
+      auto* cs = connection_state(conn);
       if (cs && cs->verification.ok) req.peer = cs->verification.identity;
     }
-    try {
-      return (*match.handler)(req);
-    } catch (const std::exception& e) {
-      spdlog::error("{}: {} {} [{}] handler failed: {}", options.name, st->method, st->path,
-                    st->request_id, e.what());
-    } catch (...) {
-      spdlog::error("{}: {} {} [{}] handler failed with a non-standard exception", options.name,
-                    st->method, st->path, st->request_id);
-    }
-    return json_error(500, "internal error (request id " + st->request_id + ")");
+    return call_handler(*match.handler, req, options.name).response;
   }
 
   void finish(RequestState* st, MHD_RequestTerminationCode toe) {
@@ -275,9 +302,12 @@ MHD_Result on_access(void* cls, MHD_Connection* conn, const char* url, const cha
                      const char*, const char* upload_data, size_t* upload_size, void** req_cls) {
   auto* impl = static_cast<Server::Impl*>(cls);
   auto* st = static_cast<RequestState*>(*req_cls);
-  if (st == nullptr) {
+  if (st == nullptr) {  // only when the URI callback did not run
     st = new RequestState;
     *req_cls = st;
+  }
+  if (!st->begun) {
+    st->begun = true;
     impl->in_flight.fetch_add(1);
     st->method = method ? method : "";
     st->path = url ? url : "";
@@ -313,25 +343,44 @@ MHD_Result on_access(void* cls, MHD_Connection* conn, const char* url, const cha
                                            " bytes"),
                        true);
   }
+  if (auto* cs = connection_state(conn)) impl->guard->body_received(cs->guard);
   return impl->queue(conn, st, impl->dispatch(conn, st));
 }
 
-void on_completed(void* cls, MHD_Connection*, void** req_cls, MHD_RequestTerminationCode toe) {
-  auto* impl = static_cast<Server::Impl*>(cls);
-  auto* st = static_cast<RequestState*>(*req_cls);
-  if (st == nullptr) return;
-  impl->finish(st, toe);
-  delete st;
-  *req_cls = nullptr;
-  impl->in_flight.fetch_sub(1);
+// Runs once the request line is in, before the headers: the raw target's length is
+// known only here (the access handler sees it decoded and split). Its result becomes
+// the request's req_cls.
+void* on_uri(void*, const char* uri, MHD_Connection*) {
+  auto* st = new RequestState;
+  st->uri_bytes = uri ? std::strlen(uri) : 0;
+  return st;
 }
 
-void on_connection(void*, MHD_Connection*, void** socket_context,
+void on_completed(void* cls, MHD_Connection* conn, void** req_cls,
+                  MHD_RequestTerminationCode toe) {
+  auto* impl = static_cast<Server::Impl*>(cls);
+  if (auto* cs = connection_state(conn)) impl->guard->request_done(cs->guard);
+  auto* st = static_cast<RequestState*>(*req_cls);
+  if (st == nullptr) return;
+  const bool begun = st->begun;
+  if (begun) impl->finish(st, toe);
+  delete st;
+  *req_cls = nullptr;
+  if (begun) impl->in_flight.fetch_sub(1);
+}
+
+void on_connection(void* cls, MHD_Connection* conn, void** socket_context,
                    MHD_ConnectionNotificationCode code) {
+  auto* impl = static_cast<Server::Impl*>(cls);
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-    *socket_context = new ConnectionState;
+    auto* cs = new ConnectionState;
+    const MHD_ConnectionInfo* fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (fd != nullptr) cs->guard = impl->guard->open(fd->connect_fd, peer_address_of(conn));
+    *socket_context = cs;
   } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-    delete static_cast<ConnectionState*>(*socket_context);
+    auto* cs = static_cast<ConnectionState*>(*socket_context);
+    if (cs != nullptr) impl->guard->close(cs->guard);
+    delete cs;
     *socket_context = nullptr;
   }
 }
@@ -388,12 +437,17 @@ void Server::start() {
   add(MHD_OPTION_SOCK_ADDR, 0, &bind);
   add(MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(options_.connection_timeout.count()),
       nullptr);
-  add(MHD_OPTION_CONNECTION_LIMIT, options_.max_connections, nullptr);
-  add(MHD_OPTION_PER_IP_CONNECTION_LIMIT, options_.max_connections_per_ip, nullptr);
-  add(MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(options_.max_header_bytes),
+  // libmicrohttpd's own limits sit above ours, so a connection or request that breaks
+  // ours still reaches the code that answers it in JSON (ConnectionGuard, begin()).
+  add(MHD_OPTION_CONNECTION_LIMIT, options_.max_connections + options_.max_connections / 4 + 8,
+      nullptr);
+  add(MHD_OPTION_PER_IP_CONNECTION_LIMIT, 2 * options_.max_connections_per_ip, nullptr);
+  add(MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      static_cast<intptr_t>(2 * (options_.max_header_bytes + options_.max_url_bytes) + (32 << 10)),
       nullptr);
   add(MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), impl_.get());
-  add(MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), nullptr);
+  add(MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), impl_.get());
+  add(MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&on_uri), nullptr);
   add(MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&on_mhd_log), &options_.name);
   if (options_.threads > 1) add(MHD_OPTION_THREAD_POOL_SIZE, options_.threads, nullptr);
   if (options_.tls) {

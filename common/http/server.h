@@ -23,12 +23,23 @@ struct TlsOptions {
   std::string client_ca_pem;  // non-empty: mTLS, every request needs a cert from this CA
 };
 
+// Every limit is answered in the JSON envelope while the server can still write one:
+// 413 body, 414 URL, 431 headers, 503 + Retry-After for a connection over a connection
+// limit (on its first request). Past twice those sizes / connection counts,
+// libmicrohttpd's own limits act instead (its HTML 414/431 page, or a close).
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // "host:port", ":port" (all IPv4), "[::1]:port"
   std::string name = "http";              // for logs and metric labels
   size_t max_body_bytes = 1 << 20;
-  size_t max_header_bytes = 64 << 10;
+  size_t max_header_bytes = 64 << 10;     // request line + headers
+  size_t max_url_bytes = 8 << 10;         // the request target, query included
   std::chrono::seconds connection_timeout{30};  // idle time before a connection is closed
+  // A request's line and headers must arrive within this time of the connection's
+  // opening or of its previous response (bounds clients that trickle bytes; idle
+  // keep-alive connections are closed after it too)...
+  std::chrono::milliseconds request_head_timeout{10000};
+  // ...and its body within this time of the end of its head.
+  std::chrono::milliseconds request_body_timeout{30000};
   unsigned max_connections = 512;
   unsigned max_connections_per_ip = 64;
   unsigned threads = 2;

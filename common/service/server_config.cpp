@@ -1,5 +1,6 @@
 #include "common/service/server_config.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/service/logging.h"
@@ -13,7 +14,16 @@ void add_server_keys(config::Schema& schema, const ServerDefaults& d) {
       .add_string("server", "listen", d.listen,
                   "address:port to serve on (\":8080\" = all IPv4 addresses, \"[::1]:8080\" for IPv6)")
       .add_duration("server", "connection_timeout", 30s,
-                    "idle time after which a connection is closed (also bounds slow clients)")
+                    "idle time after which a connection is closed")
+      .add_duration("server", "request_head_timeout", 10s,
+                    "time a request's line and headers may take to arrive, from the connection's "
+                    "opening or its previous response (bounds clients that trickle bytes)")
+      .add_duration("server", "request_body_timeout", 30s,
+                    "time a request's body may take to arrive after its headers")
+      .add_int("server", "max_header_bytes", 64 << 10, 1024, 1 << 20,
+               "largest request line + headers accepted (431 above)")
+      .add_int("server", "max_url_bytes", 8 << 10, 256, 1 << 20,
+               "longest request URL accepted, query included (414 above)")
       .add_int("server", "max_body_bytes", 1 << 20, 1024, 64 << 20, "largest request body accepted (413 above)")
       .add_int("server", "max_connections", d.max_connections, 1, 100000, "connections served at once")
       .add_int("server", "max_connections_per_ip", d.max_connections_per_ip, 1, 100000,
@@ -37,6 +47,14 @@ http::ServerOptions server_options_from(const config::Config& c, const std::stri
       c.get_duration("server.connection_timeout"));
   if (o.connection_timeout.count() < 1) o.connection_timeout = 1s;
   o.max_body_bytes = static_cast<size_t>(c.get_int("server.max_body_bytes"));
+  o.request_head_timeout = std::max<std::chrono::milliseconds>(
+      100ms, std::chrono::duration_cast<std::chrono::milliseconds>(
+                 c.get_duration("server.request_head_timeout")));
+  o.request_body_timeout = std::max<std::chrono::milliseconds>(
+      100ms, std::chrono::duration_cast<std::chrono::milliseconds>(
+                 c.get_duration("server.request_body_timeout")));
+  o.max_header_bytes = static_cast<size_t>(c.get_int("server.max_header_bytes"));
+  o.max_url_bytes = static_cast<size_t>(c.get_int("server.max_url_bytes"));
   o.max_connections = static_cast<unsigned>(c.get_int("server.max_connections"));
   o.max_connections_per_ip = static_cast<unsigned>(c.get_int("server.max_connections_per_ip"));
   o.threads = static_cast<unsigned>(c.get_int("server.threads"));

@@ -2,6 +2,7 @@
 #include "coordinator/api/route_support.h"
 #include "coordinator/api/routes.h"
 #include "coordinator/domain/validation.h"
+#include "coordinator/rbac/management_guard.h"
 #include "coordinator/rbac/permissions.h"
 
 namespace gthulhu::coordinator {
@@ -33,6 +34,29 @@ std::string role_id_of(const http::Request& req) {
   if (id.empty()) fail(400, "id is required");
   if (!is_valid_id(id)) fail(404, "role not found");
   return id;
+}
+
+// 409 unless, with `changed` in place of its stored version, the built-in admin role
+// still grants every management permission and some user who can sign in holds them.
+void keep_rbac_repairable(ApiContext& ctx, const Role& before, const Role& changed) {
+  if (before.name == kAdminRoleName) {
+    if (changed.name != before.name) fail(409, "the built-in admin role cannot be renamed");
+    const auto missing = missing_management(changed);
+    if (!missing.empty()) {
+      std::string list;
+      for (const auto& k : missing) list += (list.empty() ? "" : ", ") + k;
+      fail(409, "the admin role must keep the permissions that manage users and roles "
+                "(missing: " + list + ")");
+    }
+  }
+  auto roles = unwrap(ctx.store.list_roles());
+  for (auto& r : roles) {
+    if (r.id == changed.id) r = changed;
+  }
+  if (!someone_can_manage(unwrap(ctx.store.list_users()), roles)) {
+    fail(409, "this change would leave no user who can sign in holding the permissions "
+              "that manage users and roles");
+  }
 }
 
 }  // namespace
@@ -80,6 +104,7 @@ void add_role_routes(http::Router& r, ApiContext& ctx) {
           if (policies) validate_policies(*policies);
           for (int attempt = 0;; ++attempt) {
             Role role = unwrap(ctx.store.get_role(id), "role not found");
+            const Role before = role;
             if (name && *name != role.name) {
               // Users hold roles by name: renaming a role in use would silently strip it.
               auto users = unwrap(ctx.store.count_users_with_role(role.name));
@@ -91,6 +116,7 @@ void add_role_routes(http::Router& r, ApiContext& ctx) {
             }
             if (description) role.description = *description;
             if (policies) role.policies = *policies;
+            keep_rbac_repairable(ctx, before, role);
             role.updated_at = ctx.clock();
             auto saved = ctx.store.update_role(role);
             if (saved.ok()) {
@@ -107,6 +133,7 @@ void add_role_routes(http::Router& r, ApiContext& ctx) {
                                                                  const Principal&) {
           const std::string id = role_id_of(req);
           Role role = unwrap(ctx.store.get_role(id), "role not found");
+          if (role.name == kAdminRoleName) fail(409, "the built-in admin role cannot be deleted");
           auto users = unwrap(ctx.store.count_users_with_role(role.name));
           if (users > 0) {
             fail(409, "role is assigned to " + std::to_string(users) +

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/http/json_input.h"
+
 #include <algorithm>
 #include <ctime>
 
@@ -16,6 +18,10 @@ http::Handler guarded(http::Handler fn) {
       if (e.retry_after > 0) resp.with_header("Retry-After", std::to_string(e.retry_after));
       if (e.status == 401) resp.with_header("WWW-Authenticate", "Bearer realm=\"gthulhu\"");
       return resp;
+    } catch (const http::InputError&) {
+      throw;  // the server answers it with its own status (400/422)
+    } catch (const nlohmann::json::exception&) {
+      throw;  // a client's value a JSON accessor refused: the server answers 400
     } catch (const std::exception& e) {
       spdlog::error("request {} {} {} failed: {}", req.request_id, req.method, req.path, e.what());
       return http::json_error(500, "Internal Server Error");
@@ -66,14 +72,7 @@ std::optional<std::string> opt_string(const json& obj, std::initializer_list<con
 std::optional<std::int64_t> opt_int(const json& obj, std::initializer_list<const char*> names) {
   const json* v = field(obj, names);
   if (!v) return std::nullopt;
-  if (v->is_number_integer()) return v->get<std::int64_t>();
-  if (v->is_number_float()) {
-    const double d = v->get<double>();
-    if (d == static_cast<double>(static_cast<std::int64_t>(d)) && d > -9.2e18 && d < 9.2e18) {
-      return static_cast<std::int64_t>(d);
-    }
-  }
-  fail(400, std::string(*names.begin()) + " must be an integer");
+  return http::as_int64(*v, *names.begin());
 }
 
 std::optional<bool> opt_bool(const json& obj, std::initializer_list<const char*> names) {
@@ -102,7 +101,7 @@ http::Response ok(json data, int status) {
   body["success"] = true;
   if (!data.is_null()) body["data"] = std::move(data);
   body["timestamp"] = http::rfc3339_now();
-  return http::Response{status, body.dump(), "application/json", {}};
+  return http::Response{status, http::dump_for_response(body), "application/json", {}};
 }
 
 std::string client_ip(const http::Request& req) {

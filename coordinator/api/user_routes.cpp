@@ -5,6 +5,7 @@
 #include "coordinator/api/route_support.h"
 #include "coordinator/api/routes.h"
 #include "coordinator/domain/validation.h"
+#include "coordinator/rbac/management_guard.h"
 #include "coordinator/rbac/permissions.h"
 
 namespace gthulhu::coordinator {
@@ -162,6 +163,15 @@ void add_user_routes(http::Router& r, ApiContext& ctx) {
                 if (other.id != before.id && is_active_admin(other)) ++others;
               }
               if (others == 0) fail(409, "cannot remove the last active administrator");
+            }
+            // Whatever the roles are called: someone must still manage users and roles.
+            auto users = unwrap(ctx.store.list_users());
+            for (auto& other : users) {
+              if (other.id == u.id) other = u;
+            }
+            if (!someone_can_manage(users, unwrap(ctx.store.list_roles()))) {
+              fail(409, "this change would leave no user who can sign in holding the "
+                        "permissions that manage users and roles");
             }
           });
           if (saved.status == UserStatus::kInactive) {

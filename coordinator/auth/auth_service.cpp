@@ -26,7 +26,9 @@ AuthService::AuthService(Store& store, const PasswordHasher& hasher, const Token
       policy_(policy),
       clock_(std::move(clock)),
       per_ip_(limits.attempts_per_ip, limits.ip_window, 100000, steady),
-      per_user_(limits.failures_per_user, limits.user_window, 100000, steady) {}
+      per_user_(LoginThrottleOptions{limits.failures_per_user, limits.failure_base_delay,
+                                     limits.failure_max_delay, limits.user_window, 100000},
+                steady) {}
 
 void AuthService::check_limits(const std::string& username, const std::string& client_ip) {
   auto ip = per_ip_.consume(client_ip);
@@ -34,9 +36,10 @@ void AuthService::check_limits(const std::string& username, const std::string& c
     spdlog::warn("login rate limit: client {} throttled", client_ip);
     fail(429, "too many login attempts, retry later", static_cast<int>(ip.retry_after.count()));
   }
-  auto user = per_user_.check(username);
+  auto user = per_user_.check(username, client_ip);
   if (!user.allowed) {
-    spdlog::warn("login rate limit: too many failures for one username (client {})", client_ip);
+    spdlog::warn("login rate limit: client {} is delayed after failures for one username",
+                 client_ip);
     fail(429, "too many login attempts, retry later", static_cast<int>(user.retry_after.count()));
   }
 }
@@ -65,15 +68,16 @@ TokenPair AuthService::login(const std::string& username, const std::string& pas
   if (!found.ok() && found.code() != StoreErrc::kNotFound) fail_store(found.error());
   if (!found.ok()) {
     hasher_.burn_verify(password);
-    (void)per_user_.consume(username);
+    per_user_.record_failure(username, client_ip);
     fail(401, kBadCredentials);
   }
   User user = std::move(found).value();
   if (!hasher_.verify(password, user.password_hash)) {
-    (void)per_user_.consume(username);
+    per_user_.record_failure(username, client_ip);
     spdlog::info("login failed for user id {} from {}", user.id, client_ip);
     fail(401, kBadCredentials);
   }
+  per_user_.record_success(username, client_ip);
   if (user.status == UserStatus::kInactive) fail(401, "user is inactive");
   if (hasher_.needs_rehash(user.password_hash)) {
     // Upgrade to the configured parameters; losing the race to another write is fine.
@@ -138,7 +142,7 @@ TokenPair AuthService::change_own_password(const User& user, const std::string& 
                                            const std::string& client_ip) {
   check_limits(user.username, client_ip);
   if (!hasher_.verify(old_password, user.password_hash)) {
-    (void)per_user_.consume(user.username);
+    per_user_.record_failure(user.username, client_ip);
     fail(401, "invalid password");
   }
   if (auto why = policy_.check(new_password, user.username); !why.empty()) fail(422, why);

@@ -1,10 +1,12 @@
 #pragma once
 // Login, refresh, logout and password changes. Failures are ApiError (api/api_error.h).
 //
-//   login         rate limited per client IP (every attempt) and per username (failed
-//                 attempts) -> 429 with Retry-After; one message for unknown user and
-//                 wrong password ("invalid username or password"), and an unknown user
-//                 costs the same Argon2 verify as a known one.
+//   login         rate limited per client IP (every attempt) and slowed down per
+//                 (username, client IP) after failures (LoginThrottle: exponential
+//                 delay, never a lockout a stranger can cause) -> 429 with Retry-After;
+//                 one message for unknown user and wrong password ("invalid username or
+//                 password"), and an unknown user costs the same Argon2 verify as a
+//                 known one.
 //   refresh       single use: the presented token is consumed and a new pair issued.
 //                 Presenting an already-used token is treated as theft: every session
 //                 of that user is revoked (tokenVersion bump) and 401 returned.
@@ -20,6 +22,7 @@
 
 #include "coordinator/auth/password_hasher.h"
 #include "coordinator/auth/password_policy.h"
+#include "coordinator/auth/login_throttle.h"
 #include "coordinator/auth/rate_limiter.h"
 #include "coordinator/auth/token_service.h"
 #include "coordinator/store/store.h"
@@ -29,8 +32,12 @@ namespace gthulhu::coordinator {
 struct LoginLimits {
   unsigned attempts_per_ip = 20;                                   // burst per IP
   std::chrono::nanoseconds ip_window = std::chrono::minutes(1);    // ... refilled over
-  unsigned failures_per_user = 5;                                  // burst per username
+  // Per (username, client IP): failures without delay, then a delay doubling from
+  // failure_base_delay up to failure_max_delay; forgotten after user_window without one.
+  unsigned failures_per_user = 5;
   std::chrono::nanoseconds user_window = std::chrono::minutes(15);
+  std::chrono::nanoseconds failure_base_delay = std::chrono::seconds(1);
+  std::chrono::nanoseconds failure_max_delay = std::chrono::minutes(15);
 };
 
 struct TokenPair {
@@ -74,7 +81,7 @@ class AuthService {
   PasswordPolicy policy_;
   MillisClock clock_;
   RateLimiter per_ip_;
-  RateLimiter per_user_;
+  LoginThrottle per_user_;
 };
 
 }  // namespace gthulhu::coordinator

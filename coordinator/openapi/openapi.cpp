@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "common/http/json_api.h"
+#include "coordinator/domain/validation.h"
+#include "coordinator/rbac/permissions.h"
 
 namespace gthulhu::coordinator {
 
@@ -32,6 +34,66 @@ json object(json properties, std::vector<std::string> required = {}) {
   json s = {{"type", "object"}, {"properties", std::move(properties)}};
   if (!required.empty()) s["required"] = required;
   return s;
+}
+
+// The rules the handlers enforce, written into the schemas so a schema-driven client
+// or fuzzer can build valid requests (and knows the shape of every answer).
+void add_constraints(json& s) {
+  auto props = [&s](const char* schema) -> json& { return s[schema]["properties"]; };
+  const json id = {{"type", "string"}, {"pattern", "^[0-9a-f]{24}$"}, {"example", "65f0c0ffee0000000000abcd"}};
+  const json date_time = {{"type", "string"}, {"format", "date-time"}};
+  json keys = json::array();
+  for (const auto& p : permission_catalogue()) keys.push_back(p.key);
+  keys.push_back(perm::kUserPasswordChange);
+  for (const char* name : {"StrategyCreate", "StrategyUpdate", "Strategy"}) {
+    auto& p = props(name);
+    p["priority"]["minimum"] = kPriorityMin;
+    p["priority"]["maximum"] = kPriorityMax;
+    p["priority"]["example"] = 10;
+    p["executionTime"]["minimum"] = 0;
+    p["executionTime"]["maximum"] = kExecutionTimeMaxNs;
+    p["executionTime"]["example"] = 20000000;
+    p["commandRegex"]["maxLength"] = 1024;
+    p["k8sNamespace"]["items"]["pattern"] = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+    p["k8sNamespace"]["items"]["maxLength"] = 63;
+  }
+  props("StrategyUpdate")["strategyId"] = id;
+  props("StrategyDelete")["strategyId"] = id;
+  for (const char* name : {"Strategy", "Intent", "User", "Role"}) props(name)["id"] = id;
+  for (const char* name : {"Strategy", "Intent", "User"}) {
+    props(name)["createdTime"] = date_time;
+    props(name)["updatedTime"] = date_time;
+  }
+  s["Ok"]["properties"]["timestamp"]["format"] = "date-time";
+  props("User")["status"]["enum"] = {1, 2, 3};
+  props("PermissionsUpdate")["status"]["enum"] = {1, 2, 3};
+  props("PermissionsUpdate")["userID"] = id;
+  props("PasswordReset")["userID"] = id;
+  props("Intent")["state"]["enum"] = {0, 1, 2, 3, 4, 5};
+  props("Intent")["stateName"]["enum"] = {"Unknown", "Initialized", "Sent", "Applied", "Waiting", "Failed"};
+  props("Node")["status"]["enum"] = {"Ready", "NotReady", "Unknown"};
+  props("Health")["status"]["enum"] = {"healthy", "unhealthy"};
+  props("RolePolicy")["permissionKey"]["enum"] = keys;
+  for (const char* name : {"RoleCreate", "RoleUpdate"}) {
+    props(name)["name"]["pattern"] = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
+    props(name)["name"]["maxLength"] = 64;
+    props(name)["description"]["maxLength"] = 1024;
+  }
+  props("RoleUpdate")["id"] = id;
+  props("RoleDelete")["id"] = id;
+  props("UserCreate")["username"]["minLength"] = 1;
+  props("UserCreate")["username"]["maxLength"] = 128;
+  props("UserCreate")["username"]["example"] = "alice@example.com";
+  props("UserCreate")["password"]["minLength"] = 12;
+  props("LoginRequest")["username"]["minLength"] = 1;
+  props("LoginRequest")["password"]["minLength"] = 1;
+  props("IntentDelete")["intentIds"]["minItems"] = 1;
+  props("IntentDelete")["intentIds"]["items"] = id;
+  props("LabelSelector")["key"]["minLength"] = 1;
+  props("LabelSelector")["key"]["maxLength"] = 317;
+  props("LabelSelector")["value"]["maxLength"] = 63;
+  s["TokenPair"]["required"] = {"accessToken", "refreshToken", "expiresIn"};
+  s["Error"]["example"] = {{"success", false}, {"error", "priority: must be between -20 and 20, got 21"}};
 }
 
 json schemas() {
@@ -176,6 +238,13 @@ json schemas() {
                         {"store", object({{"backend", str()}, {"ok", boolean()}, {"error", str()}})},
                         {"pods", object({{"synced", boolean()}})}});
   s["Version"] = object({{"message", str()}, {"version", str()}, {"endpoints", str()}});
+  s["OpenApiDocument"] = object({{"openapi", {{"type", "string"}, {"enum", {"3.0.3"}}}},
+                                 {"info", {{"type", "object"}}},
+                                 {"servers", {{"type", "array"}}},
+                                 {"paths", {{"type", "object"}}},
+                                 {"components", {{"type", "object"}}}},
+                                {"openapi", "info", "paths"});
+  add_constraints(s);
   return s;
 }
 
@@ -241,7 +310,7 @@ const std::vector<Op>& operations() {
       {"GET", "/version", "system", "Version information", nullptr, nullptr, 200, "Version", {}, true},
       {"GET", "/metrics", "system", "Prometheus metrics (text exposition)", nullptr, nullptr, 200, nullptr, {}, true, "text/plain"},
       {"GET", "/swagger/", "system", "This documentation as a readable page", nullptr, nullptr, 200, nullptr, {}, true, "text/html"},
-      {"GET", "/swagger/doc.json", "system", "This documentation (OpenAPI 3)", nullptr, nullptr, 200, nullptr, {}, true},
+      {"GET", "/swagger/doc.json", "system", "This documentation (OpenAPI 3)", nullptr, nullptr, 200, "OpenApiDocument", {}, true},
       {"POST", "/api/v1/auth/login", "auth", "Sign in: access token + single-use refresh token", nullptr, "LoginRequest", 200, "TokenPair", {400, 401, 422, 429, 503}},
       {"POST", "/api/v1/auth/refresh", "auth", "Rotate: a new pair for a refresh token (which is spent). Reusing a spent one revokes every session of its user", nullptr, "RefreshRequest", 200, "TokenPair", {400, 401, 503}},
       {"POST", "/api/v1/auth/logout", "auth", "Spend a refresh token", nullptr, "RefreshRequest", 200, nullptr, {400, 401, 503}},
@@ -317,6 +386,37 @@ json openapi_document() {
       o["responses"][std::to_string(e)] = {
           {"description", reason(e)},
           {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
+      if (e == 429 || e == 503) {
+        o["responses"][std::to_string(e)]["headers"]["Retry-After"] = {
+            {"description", "seconds to wait before retrying"},
+            {"schema", {{"type", "integer"}, {"minimum", 1}}}};
+      }
+      if (e == 401) {
+        o["responses"]["401"]["headers"]["WWW-Authenticate"] = {
+            {"description", "Bearer realm=\"gthulhu\""}, {"schema", {{"type", "string"}}}};
+      }
+    }
+    if (std::string(op.path) == "/api/v1/intents/self") {
+      for (const char* q : {"strategyId", "nodeId"}) {
+        o["parameters"].push_back({{"name", q},
+                                   {"in", "query"},
+                                   {"required", false},
+                                   {"schema", {{"type", "string"}}},
+                                   {"description", std::string("only intents with this ") + q}});
+      }
+    }
+    if (std::string(op.path) == "/api/v1/auth/login") {
+      o["links"] = {{"UseAccessToken",
+                     {{"operationId", "GET /api/v1/auth/validate"},
+                      {"description", "send data.accessToken as 'Authorization: Bearer'"}}},
+                    {"Refresh",
+                     {{"operationId", "POST /api/v1/auth/refresh"},
+                      {"requestBody", "$response.body#/data/refreshToken"}}}};
+    }
+    if (std::string(op.path) == "/api/v1/strategies" && std::string(op.method) == "POST") {
+      o["links"] = {{"UpdateStrategy",
+                     {{"operationId", "PUT /api/v1/strategies"},
+                      {"description", "strategyId = data.strategy.id"}}}};
     }
     std::string method = op.method;
     std::transform(method.begin(), method.end(), method.begin(), ::tolower);

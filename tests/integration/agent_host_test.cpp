@@ -207,16 +207,24 @@ TEST_F(AgentHost, TrackerDrivenPoliciesForFourLayoutsWithoutProc) {
   auto pc = start_process(bins_.path(), "app-c", dirs_["kind-nested"]);
   auto pd = start_process(bins_.path(), "app-d", dirs_["systemd-docker-guaranteed"]);
 
-  // pods/pids lists every pod with its processes and container ids.
+  // pods/pids lists every pod with its processes and container ids. Wait for the event
+  // meant, each exec seen (the command is the new one), not for the processes to
+  // appear: the fork is reported first, under the test binary's name.
+  const std::map<std::string, std::multiset<std::string>> want_commands = {
+      {L[0].uid, {"app-a"}}, {L[1].uid, {"target", "sidecar"}}, {L[2].uid, {"app-c"}},
+      {L[3].uid, {"app-d"}}};
   json pods;
   ASSERT_TRUE(test::eventually([&] {
     pods = agent.call("GET", "/api/v1/pods/pids")["data"]["pods"];
-    for (const auto& l : L) {
-      auto p = find_pod(pods, l.uid);
-      if (p.is_null() || p["processes"].empty()) return false;
+    for (const auto& [uid, commands] : want_commands) {
+      auto p = find_pod(pods, uid);
+      if (p.is_null()) return false;
+      std::multiset<std::string> seen;
+      for (const auto& proc : p["processes"]) seen.insert(proc.value("command", ""));
+      if (seen != commands) return false;
     }
-    return find_pod(pods, L[1].uid)["processes"].size() == 2;
-  })) << pods.dump(2);
+    return true;
+  }, 30s)) << pods.dump(2);
   for (const auto& l : L) {
     auto p = find_pod(pods, l.uid);
     EXPECT_EQ(p["processes"][0]["container_id"], l.container_id) << l.name;
@@ -233,7 +241,7 @@ TEST_F(AgentHost, TrackerDrivenPoliciesForFourLayoutsWithoutProc) {
     strategies = agent.call("GET", "/api/v1/scheduling/strategies");
     for (const auto& r : strategies["scheduling"]) rows[r["pid"].get<int>()] = r;
     return rows.size() == 4;
-  })) << strategies.dump(2) << "\nintents: " << agent.call("GET", "/api/v1/intents").dump(2);
+  }, 30s)) << strategies.dump(2) << "\nintents: " << agent.call("GET", "/api/v1/intents").dump(2);
   EXPECT_EQ(rows[pa.pid()]["priority"], 7);
   EXPECT_EQ(rows[pa.pid()]["execution_time"], 4000000);
   EXPECT_EQ(rows[pb_match.pid()]["priority"], 12);
@@ -277,7 +285,7 @@ TEST_F(AgentHost, TrackerDrivenPoliciesForFourLayoutsWithoutProc) {
     return n;
   };
   int threads = 0;
-  test::eventually([&] { return (threads = count_threads()) == 5; });
+  test::eventually([&] { return (threads = count_threads()) == 5; }, 30s);
   EXPECT_EQ(threads, 5) << "leader + 4 threads, all covered by the tgid override";
 }
 

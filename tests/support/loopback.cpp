@@ -13,8 +13,17 @@
 
 namespace gthulhu::test {
 
-RawConnection::RawConnection(uint16_t port) {
+RawConnection::RawConnection(uint16_t port, const std::string& source) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ >= 0 && !source.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      ::close(fd_);
+      throw std::runtime_error("cannot bind source address " + source);
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -67,6 +76,19 @@ bool RawConnection::closed_by_peer_within(std::chrono::milliseconds timeout) {
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n <= 0) return true;
   }
+}
+
+bool RawConnection::trickle_until_closed(const std::string& data,
+                                         std::chrono::milliseconds interval,
+                                         std::chrono::milliseconds timeout, char filler) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (size_t i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
+    const char c = i < data.size() ? data[i] : filler;
+    if (::send(fd_, &c, 1, MSG_NOSIGNAL) != 1) return true;  // reset by the server
+    // Waiting for the close (or the interval) is the pause between bytes.
+    if (closed_by_peer_within(interval)) return true;
+  }
+  return false;
 }
 
 uint16_t free_loopback_port() {

@@ -13,7 +13,9 @@ uint16_t free_loopback_port();
 
 class RawConnection {
  public:
-  explicit RawConnection(uint16_t port);
+  // `source`: the local address to connect from (another 127.x.y.z acts as another
+  // client machine); empty = the kernel's choice.
+  explicit RawConnection(uint16_t port, const std::string& source = {});
   ~RawConnection();
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
@@ -23,6 +25,10 @@ class RawConnection {
   std::string read_until_close(std::chrono::milliseconds timeout);
   // True when the server closed the connection within the timeout.
   bool closed_by_peer_within(std::chrono::milliseconds timeout);
+  // Sends `data` one byte every `interval` (then keeps sending `filler` bytes) until
+  // the server closes the connection; false if it has not within `timeout`.
+  bool trickle_until_closed(const std::string& data, std::chrono::milliseconds interval,
+                            std::chrono::milliseconds timeout, char filler = 'x');
 
  private:
   int fd_ = -1;

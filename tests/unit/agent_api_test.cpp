@@ -145,6 +145,37 @@ TEST_F(AgentApi, TokensNeedARealCredential) {
   EXPECT_EQ(call("GET", "/api/v1/pods/pids").response.status, 200);
 }
 
+TEST_F(AgentApi, WrongTypesAreNamed400sNot500s) {
+  start();
+  Client c;
+  auto secret = c.post_json(url("/api/v1/auth/token"), R"({"secret":123})");
+  EXPECT_EQ(secret.response.status, 400) << secret.response.body;
+  EXPECT_NE(secret.response.body.find("secret must be a string"), std::string::npos)
+      << secret.response.body;
+  auto client_id =
+      c.post_json(url("/api/v1/auth/token"), R"({"client_id":5,"secret":"s3cret-value"})");
+  EXPECT_EQ(client_id.response.status, 400) << client_id.response.body;
+  EXPECT_NE(client_id.response.body.find("client_id must be a string"), std::string::npos);
+  auto overflow = call("POST", "/api/v1/intents", json::parse(R"({"intents":[]})"));
+  EXPECT_EQ(overflow.response.status, 200) << overflow.response.body;
+  Client raw;
+  std::vector<std::string> h = {"Authorization: Bearer " + token(), "Content-Type: application/json"};
+  auto big = raw.request("POST", url("/api/v1/intents"),
+                         R"({"intents":[{"podID":")" + kPod + R"(","priority":1e400}]})", h);
+  EXPECT_EQ(big.response.status, 400) << big.response.body;
+  EXPECT_NE(big.response.body.find("priority"), std::string::npos) << big.response.body;
+  auto utf8 = raw.request("POST", url("/api/v1/intents"),
+                          "{\"intents\":[{\"podLabels\":{\"app\":\"\xff\"}}]}", h);
+  EXPECT_EQ(utf8.response.status, 400) << utf8.response.body;
+  auto all = call("DELETE", "/api/v1/intents", json{{"all", "yes"}});
+  EXPECT_EQ(all.response.status, 400) << all.response.body;
+  EXPECT_NE(all.response.body.find("all must be a boolean"), std::string::npos);
+  for (const auto* body : {secret.response.body.c_str(), big.response.body.c_str(),
+                           utf8.response.body.c_str()}) {
+    EXPECT_EQ(std::string(body).find("json.exception"), std::string::npos) << body;
+  }
+}
+
 TEST_F(AgentApi, MtlsClientCertificateIsACredentialAndOtherCasAreRefused) {
   start(true);
   const auto& pki = gthulhu::test::test_pki();

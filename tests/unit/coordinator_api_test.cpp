@@ -162,6 +162,44 @@ TEST(CoordinatorApi, StrategyValidationSays422WithEveryField) {
   EXPECT_EQ(top.status, 201) << top;
 }
 
+TEST(CoordinatorApi, BadJsonValuesAre400sNamingTheFieldNot500s) {
+  CoordinatorHarness h;
+  const auto token = h.admin_token();
+  auto no_ids = [](const Reply& r) { return r.raw.find("json.exception") == std::string::npos; };
+  auto overflow = h.call("POST", "/api/v1/strategies",
+                         std::string(R"({"k8sNamespace":["web"],"priority":1e400})"), token);
+  EXPECT_EQ(overflow.status, 400) << overflow;
+  EXPECT_NE(overflow.error().find("priority"), std::string::npos) << overflow;
+  EXPECT_TRUE(no_ids(overflow)) << overflow;
+  auto label = h.call("POST", "/api/v1/strategies",
+                      std::string("{\"labelSelectors\":[{\"key\":\"app\",\"value\":\"\xff\"}]}"),
+                      token);
+  EXPECT_EQ(label.status, 400) << label;
+  EXPECT_NE(label.error().find("UTF-8"), std::string::npos) << label;
+  EXPECT_TRUE(no_ids(label)) << label;
+  auto user = h.call("POST", "/api/v1/users",
+                     std::string("{\"username\":\"a\xff" "b\",\"password\":\"long enough pass 1\"}"),
+                     token);
+  EXPECT_EQ(user.status, 400) << user;
+  EXPECT_TRUE(no_ids(user)) << user;
+  auto role = h.call("POST", "/api/v1/roles",
+                     std::string("{\"name\":\"r\",\"description\":\"\xfe\"}"), token);
+  EXPECT_EQ(role.status, 400) << role;
+  auto login = h.call("POST", "/api/v1/auth/login",
+                      std::string(R"({"username":5,"password":"x"})"));
+  EXPECT_EQ(login.status, 400) << login;
+  EXPECT_EQ(login.error(), "username must be a string");
+  // 2^63 does not fit int64: named as sent, not wrapped to its negative.
+  auto huge = h.call("POST", "/api/v1/strategies",
+                     std::string(R"({"k8sNamespace":["web"],"executionTime":9223372036854775808})"),
+                     token);
+  EXPECT_EQ(huge.status, 422) << huge;
+  EXPECT_NE(huge.error().find("executionTime"), std::string::npos) << huge;
+  EXPECT_NE(huge.error().find("9223372036854775808"), std::string::npos) << huge;
+  EXPECT_EQ(huge.error().find("-9223372036854775808"), std::string::npos) << huge;
+  EXPECT_EQ(h.call("GET", "/health").status, 200);
+}
+
 TEST(CoordinatorApi, UpdateAndDeleteOfAnotherUsersStrategyIsNotFound) {
   CoordinatorHarness h;
   h.create_role("planner", json::array({{{"permissionKey", "schedule_strategy.create"}, {"self", true}},
@@ -285,23 +323,64 @@ TEST(CoordinatorApi, LoginRateLimitPerIpAnswers429WithRetryAfter) {
   EXPECT_LE(retry, 3600);
 }
 
-TEST(CoordinatorApi, LoginRateLimitPerUserCountsFailuresOnly) {
+TEST(CoordinatorApi, LoginFailuresDelayOnlyTheirOwnUserAndAddress) {
   CoordinatorHarness h({{"GTHULHU_AUTH_LOGIN_FAILURES_PER_USER", "2"},
-                        {"GTHULHU_AUTH_LOGIN_USER_WINDOW", "1h"}});
+                        {"GTHULHU_AUTH_LOGIN_USER_WINDOW", "1h"},
+                        {"GTHULHU_AUTH_LOGIN_FAILURE_DELAY", "1h"}});
   auto admin = h.admin_token();
   ASSERT_FALSE(admin.empty());
   auto victim = h.ready_user("victim@example.com", {});
   EXPECT_EQ(h.login("victim@example.com", victim.password).status, 200);  // success: not counted
   EXPECT_EQ(h.login("victim@example.com", "wrong one 1").status, 401);
   EXPECT_EQ(h.login("victim@example.com", "wrong one 2").status, 401);
+  // Past the free failures each further one delays this (user, address) pair.
+  EXPECT_EQ(h.login("victim@example.com", "wrong one 3").status, 401);
   auto limited = h.login("victim@example.com", victim.password);
   EXPECT_EQ(limited.status, 429) << limited;
-  EXPECT_TRUE(limited.headers.count("retry-after"));
+  ASSERT_TRUE(limited.headers.count("retry-after"));
+  EXPECT_GE(std::stoi(limited.headers["retry-after"]), 1);
   EXPECT_EQ(h.login(kAdminUser, kAdminPassword).status, 200);  // other users unaffected
-  // Unknown users are limited the same way (no hint that they do not exist).
+  // The same user from an address with no failures is not delayed.
+  EXPECT_EQ(h.login_from("127.0.0.2", "victim@example.com", victim.password).status, 200);
+  // Unknown users are delayed the same way (no hint that they do not exist).
   EXPECT_EQ(h.login("ghost@example.com", "whatever pass 1").status, 401);
   EXPECT_EQ(h.login("ghost@example.com", "whatever pass 2").status, 401);
-  EXPECT_EQ(h.login("ghost@example.com", "whatever pass 3").status, 429);
+  EXPECT_EQ(h.login("ghost@example.com", "whatever pass 3").status, 401);
+  EXPECT_EQ(h.login("ghost@example.com", "whatever pass 4").status, 429);
+}
+
+// The attack of issue 12: a stranger sends wrong passwords for the administrator,
+// forever. The administrator, from their own address, still signs in at once, while
+// the stranger's guesses are slowed down exponentially.
+TEST(CoordinatorApi, StrangersCannotLockTheAdministratorOut) {
+  CoordinatorHarness h({{"GTHULHU_AUTH_LOGIN_FAILURES_PER_USER", "5"},
+                        {"GTHULHU_AUTH_LOGIN_USER_WINDOW", "1h"},
+                        {"GTHULHU_AUTH_LOGIN_FAILURE_DELAY", "1h"},
+                        {"GTHULHU_AUTH_LOGIN_FAILURE_MAX_DELAY", "2h"}});
+  const std::string attacker = "127.0.0.66";
+  int refused = 0, checked = 0;
+  std::vector<int> retry_after;
+  for (int i = 0; i < 12; ++i) {
+    auto r = h.login_from(attacker, kAdminUser, "guess number " + std::to_string(i));
+    if (r.status == 429) {
+      ++refused;
+      retry_after.push_back(std::stoi(r.headers["retry-after"]));
+    } else {
+      EXPECT_EQ(r.status, 401) << r;
+      ++checked;
+    }
+  }
+  // 5 free failures, the 6th sets a delay: everything after is refused unchecked.
+  EXPECT_EQ(checked, 6);
+  EXPECT_EQ(refused, 6);
+  // Even the right password from the attacker's address waits out the delay.
+  EXPECT_EQ(h.login_from(attacker, kAdminUser, kAdminPassword).status, 429);
+  // The real administrator from another address: signed in, repeatedly.
+  for (int i = 0; i < 3; ++i) {
+    auto ok = h.login_from("127.0.0.7", kAdminUser, kAdminPassword);
+    EXPECT_EQ(ok.status, 200) << ok;
+  }
+  EXPECT_EQ(h.login(kAdminUser, kAdminPassword).status, 200);
 }
 
 TEST(CoordinatorApi, UnknownUserAndWrongPasswordLookTheSame) {
@@ -381,6 +460,61 @@ TEST(CoordinatorApi, NewUserMustChangePasswordFirst) {
                         json{{"userID", "000000000000000000000000"}, {"newPassword", "third password 3"}},
                         admin);
   EXPECT_EQ(no_user.status, 404);
+}
+
+// Issue 12: one PUT emptied the admin role and every administrator got 403 for good.
+TEST(CoordinatorApi, NoChangeLeavesNobodyToManageUsersAndRoles) {
+  CoordinatorHarness h;
+  const auto admin = h.admin_token();
+  auto roles = h.call("GET", "/api/v1/roles", "", admin);
+  ASSERT_EQ(roles.status, 200) << roles;
+  std::string admin_role;
+  for (const auto& r : roles.data()["roles"]) {
+    if (r["name"] == "admin") admin_role = r["id"];
+  }
+  ASSERT_FALSE(admin_role.empty());
+  for (const char* key : {"rolePolicy", "rolePolicies"}) {
+    auto emptied = h.call("PUT", "/api/v1/roles", json{{"id", admin_role}, {key, json::array()}}, admin);
+    EXPECT_EQ(emptied.status, 409) << emptied;
+    EXPECT_NE(emptied.error().find("admin role must keep the permissions that manage users and roles"),
+              std::string::npos)
+        << emptied;
+    EXPECT_NE(emptied.error().find("role.update"), std::string::npos) << emptied;
+  }
+  auto scoped = h.call("PUT", "/api/v1/roles",
+                       json{{"id", admin_role},
+                            {"rolePolicies", {{{"permissionKey", "role.update"}, {"self", true}}}}},
+                       admin);
+  EXPECT_EQ(scoped.status, 409) << scoped;
+  auto renamed = h.call("PUT", "/api/v1/roles", json{{"id", admin_role}, {"name", "boss"}}, admin);
+  EXPECT_EQ(renamed.status, 409) << renamed;
+  auto deleted = h.call("DELETE", "/api/v1/roles", json{{"id", admin_role}}, admin);
+  EXPECT_EQ(deleted.status, 409) << deleted;
+  EXPECT_EQ(deleted.error(), "the built-in admin role cannot be deleted");
+  // Dropping unrelated permissions from it is fine; the admin still manages.
+  json keep = json::array();
+  for (const char* k : {"user.create", "user.read", "user.permission.update", "user.password.reset",
+                        "role.create", "role.read", "role.update", "role.delete", "permission.read"}) {
+    keep.push_back({{"permissionKey", k}});
+  }
+  auto trimmed = h.call("PUT", "/api/v1/roles", json{{"id", admin_role}, {"rolePolicies", keep}}, admin);
+  EXPECT_EQ(trimmed.status, 200) << trimmed;
+  EXPECT_EQ(h.call("GET", "/api/v1/roles", "", admin).status, 200);
+  EXPECT_EQ(h.call("GET", "/api/v1/users", "", admin).status, 200);
+
+  // Another role that manages: its holder is the only manager once admin is dropped, so
+  // that role cannot be emptied while the admin is inactive.
+  const auto mgr_role = h.create_role("manager", keep);
+  auto mgr = h.ready_user("mgr@example.com", {"manager"});
+  auto self = h.call("GET", "/api/v1/users/self", "", admin);
+  ASSERT_EQ(self.status, 200) << self;
+  auto deactivate = h.call("PUT", "/api/v1/users/permissions",
+                           json{{"userID", self.data()["id"]}, {"status", 2}}, mgr.token);
+  // The last active *admin-role* holder: refused by the older rule, which still holds.
+  EXPECT_EQ(deactivate.status, 409) << deactivate;
+  auto strip = h.call("PUT", "/api/v1/users/permissions",
+                      json{{"userID", mgr.id}, {"roles", json::array()}}, admin);
+  EXPECT_EQ(strip.status, 200) << strip;  // the admin still manages
 }
 
 TEST(CoordinatorApi, RoleCrudIncludingDelete) {
@@ -555,13 +689,16 @@ TEST(CoordinatorApi, AdminIsBootstrappedOnceAndNeverOverwritten) {
                           json{{"oldPassword", kAdminPassword}, {"newPassword", "admin changed it 1"}},
                           token);
     ASSERT_EQ(changed.status, 200) << changed;
-    // Trim the admin role: a restart must not put the permissions back.
+    // Trim the admin role to what manages users and roles (it may not lose those): a
+    // restart must not put the other permissions back.
     auto roles = h.call("GET", "/api/v1/roles", "", changed.data()["accessToken"].get<std::string>());
     std::string admin_role_id = roles.data()["roles"][0]["id"];
-    auto trimmed = h.call("PUT", "/api/v1/roles",
-                          json{{"id", admin_role_id},
-                               {"rolePolicies", json::array({json{{"permissionKey", "role.read"}},
-                                                             json{{"permissionKey", "role.update"}}})}},
+    json keep = json::array();
+    for (const char* k : {"user.create", "user.read", "user.permission.update", "user.password.reset",
+                          "role.create", "role.read", "role.update", "role.delete", "permission.read"}) {
+      keep.push_back({{"permissionKey", k}});
+    }
+    auto trimmed = h.call("PUT", "/api/v1/roles", json{{"id", admin_role_id}, {"rolePolicies", keep}},
                           changed.data()["accessToken"].get<std::string>());
     ASSERT_EQ(trimmed.status, 200) << trimmed;
   }
@@ -572,7 +709,7 @@ TEST(CoordinatorApi, AdminIsBootstrappedOnceAndNeverOverwritten) {
     auto token = h.token_of(kAdminUser, "admin changed it 1");
     auto roles = h.call("GET", "/api/v1/roles", "", token);
     ASSERT_EQ(roles.status, 200);
-    EXPECT_EQ(roles.data()["roles"][0]["rolePolicies"].size(), 2u);
+    EXPECT_EQ(roles.data()["roles"][0]["rolePolicies"].size(), 9u);
   }
 }
 

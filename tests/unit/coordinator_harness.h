@@ -100,9 +100,23 @@ class CoordinatorHarness {
 
   Reply send(const std::string& method, const std::string& path, const std::string& body,
              const std::string& token, std::vector<std::string> headers = {}) {
+    return send_with(client_, method, path, body, token, std::move(headers));
+  }
+  // A login from another loopback source address (127.x.y.z): another client machine.
+  Reply login_from(const std::string& source, const std::string& user,
+                   const std::string& password) {
+    http::ClientOptions o;
+    o.local_address = source;
+    http::Client c(o);
+    return send_with(c, "POST", "/api/v1/auth/login",
+                     json{{"username", user}, {"password", password}}.dump(), {});
+  }
+  Reply send_with(http::Client& client, const std::string& method, const std::string& path,
+                  const std::string& body, const std::string& token,
+                  std::vector<std::string> headers = {}) {
     if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
     if (!body.empty()) headers.push_back("Content-Type: application/json");
-    auto r = client_.request(method, base_ + path, body, headers);
+    auto r = client.request(method, base_ + path, body, headers);
     if (!r.ok) throw std::runtime_error("request failed: " + r.error);
     Reply out;
     out.status = r.response.status;

@@ -2,6 +2,7 @@
 // documentation are served.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "coordinator/openapi/openapi.h"
@@ -77,3 +78,30 @@ TEST(CoordinatorOpenApi, ServedAsJsonAndAsAnOfflineHtmlPage) {
 
 }  // namespace
 }  // namespace gthulhu::test
+
+// The rules a schema-driven client needs to build valid requests (issue 12).
+TEST(CoordinatorOpenApi, SchemasCarryTheValidationRules) {
+  const auto doc = gthulhu::coordinator::openapi_document();
+  const auto& s = doc["components"]["schemas"];
+  const auto& prio = s["StrategyCreate"]["properties"]["priority"];
+  EXPECT_EQ(prio["minimum"], -20);
+  EXPECT_EQ(prio["maximum"], 20);
+  EXPECT_EQ(s["StrategyCreate"]["properties"]["executionTime"]["maximum"], 100000000);
+  const auto& keys = s["RolePolicy"]["properties"]["permissionKey"]["enum"];
+  EXPECT_NE(std::find(keys.begin(), keys.end(), "role.update"), keys.end());
+  EXPECT_EQ(s["User"]["properties"]["status"]["enum"], (nlohmann::json{1, 2, 3}));
+  EXPECT_EQ(s["Strategy"]["properties"]["createdTime"]["format"], "date-time");
+  EXPECT_TRUE(s["StrategyDelete"]["properties"]["strategyId"].contains("pattern"));
+  EXPECT_EQ(s["IntentDelete"]["properties"]["intentIds"]["minItems"], 1);
+  const auto& login = doc["paths"]["/api/v1/auth/login"]["post"];
+  EXPECT_TRUE(login["responses"]["429"]["headers"].contains("Retry-After"));
+  EXPECT_TRUE(login.contains("links"));
+  const auto& validate = doc["paths"]["/api/v1/auth/validate"]["get"];
+  EXPECT_TRUE(validate["responses"]["401"]["headers"].contains("WWW-Authenticate"));
+  const auto& intents = doc["paths"]["/api/v1/intents/self"]["get"];
+  ASSERT_TRUE(intents.contains("parameters"));
+  EXPECT_EQ(intents["parameters"].size(), 2u);
+  EXPECT_EQ(doc["paths"]["/swagger/doc.json"]["get"]["responses"]["200"]["content"]["application/json"]
+               ["schema"]["$ref"],
+            "#/components/schemas/OpenApiDocument");
+}

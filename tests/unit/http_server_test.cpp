@@ -11,6 +11,7 @@
 
 #include "common/http/client.h"
 #include "common/http/json_api.h"
+#include "common/http/json_input.h"
 #include "common/metrics/exposition.h"
 #include "tests/support/loopback.h"
 
@@ -19,6 +20,23 @@ using gthulhu::test::RawConnection;
 using namespace std::chrono_literals;
 
 namespace {
+
+// Set when /slow's handler runs: the event StopLetsInFlightRequestsFinish waits for.
+std::atomic<bool>& slow_entered() {
+  static std::atomic<bool> entered{false};
+  return entered;
+}
+
+// Polls `cond` until it holds or `timeout` passes (a deadline for a failure only).
+template <typename Cond>
+bool eventually(Cond cond, std::chrono::milliseconds timeout = 20s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
 
 Router test_routes() {
   Router r;
@@ -33,8 +51,22 @@ Router test_routes() {
     return json_ok({{"id", req.param("id")}, {"q", req.query_param("q").value_or("")}});
   });
   r.get("/boom", [](Request&) -> Response { throw std::runtime_error("kaput"); });
+  // A handler that trusts the client's types, as the agent's token route did.
+  r.post("/unchecked", [](Request& req) {
+    Response err;
+    auto body = parse_json_body(req, &err);
+    if (!body) return err;
+    return json_ok({{"secret", body->value("secret", "")}});
+  });
+  r.post("/reader", [](Request& req) {
+    Response err;
+    auto body = parse_json_body(req, &err);
+    if (!body) return err;
+    return json_ok({{"n", optional_int(*body, "n").value_or(0)}});
+  });
   r.get("/slow", [](Request&) {
-    std::this_thread::sleep_for(300ms);
+    slow_entered().store(true);
+    std::this_thread::sleep_for(300ms);  // the handler's own work, not a wait
     return json_ok({{"slow", true}});
   });
   return r;
@@ -171,6 +203,23 @@ TEST_F(ServerFixture, HandlerExceptionIs500WithRequestId) {
   EXPECT_EQ(r.response.body.find("kaput"), std::string::npos) << "internals must not leak";
 }
 
+TEST_F(ServerFixture, WrongTypesAndReaderErrorsAreClientErrorsNot500) {
+  start();
+  auto unchecked = client.post_json(url("/unchecked"), R"({"secret":123})");
+  EXPECT_EQ(unchecked.response.status, 400) << unchecked.response.body;
+  EXPECT_EQ(unchecked.response.body.find("json.exception"), std::string::npos)
+      << unchecked.response.body;
+  auto reader = client.post_json(url("/reader"), R"({"n":"five"})");
+  EXPECT_EQ(reader.response.status, 400) << reader.response.body;
+  EXPECT_NE(reader.response.body.find("n must be an integer"), std::string::npos)
+      << reader.response.body;
+  auto range = client.post_json(url("/reader"), R"({"n":18446744073709551615})");
+  EXPECT_EQ(range.response.status, 422) << range.response.body;
+  auto utf8 = client.post_json(url("/reader"), "{\"n\":\"\xff\"}");
+  EXPECT_EQ(utf8.response.status, 400) << utf8.response.body;
+  EXPECT_TRUE(json::accept(utf8.response.body));
+}
+
 TEST_F(ServerFixture, GeneratesRequestIdWhenAbsentOrUnsafe) {
   start();
   auto a = client.get(url("/health"));
@@ -180,15 +229,83 @@ TEST_F(ServerFixture, GeneratesRequestIdWhenAbsentOrUnsafe) {
   EXPECT_NE(a.response.headers["x-request-id"], b.response.headers["x-request-id"]);
 }
 
-TEST_F(ServerFixture, PerIpConnectionLimitRefusesExtraConnections) {
+TEST_F(ServerFixture, PerIpConnectionLimitAnswers503JsonAndServesOtherAddresses) {
   ServerOptions o;
   o.max_connections_per_ip = 2;
   o.connection_timeout = 5s;
   start(o);
   RawConnection a(server->port()), b(server->port()), c(server->port());
-  // The third connection from the same address is closed at once by the server.
-  EXPECT_TRUE(c.closed_by_peer_within(2s));
+  // The third connection from the same address is told why, in JSON, and closed.
+  ASSERT_TRUE(c.send_all("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto answer = c.read_until_close(3s);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 503", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Retry-After: 1"), std::string::npos) << answer;
+  EXPECT_NE(answer.find(R"("success":false)"), std::string::npos) << answer;
+  // One that never sends a request is closed soon, not kept.
+  RawConnection silent(server->port());
+  EXPECT_TRUE(silent.closed_by_peer_within(5s));
   EXPECT_FALSE(a.closed_by_peer_within(200ms));
+  // Another client machine is served meanwhile.
+  RawConnection other(server->port(), "127.0.0.2");
+  ASSERT_TRUE(other.send_all("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(other.read_until_close(3s).rfind("HTTP/1.1 200", 0), 0u);
+}
+
+TEST_F(ServerFixture, TricklingHeadIsClosedAtTheHeadDeadline) {
+  ServerOptions o;
+  o.connection_timeout = 30s;  // the idle timeout never fires: bytes keep coming
+  o.request_head_timeout = 1000ms;
+  start(o);
+  RawConnection slow(server->port());
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(slow.trickle_until_closed("GET /health HTTP/1.1\r\nX-Slow: ", 100ms, 8s));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 5s);
+  // A prompt client on a keep-alive connection: two requests, both served.
+  RawConnection prompt(server->port());
+  ASSERT_TRUE(prompt.send_all("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                              "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const auto both = prompt.read_until_close(3s);
+  EXPECT_EQ(both.rfind("HTTP/1.1 200", 0), 0u) << both;
+  EXPECT_NE(both.find("HTTP/1.1 200", 10), std::string::npos) << both;
+}
+
+TEST_F(ServerFixture, TricklingBodyIsClosedAtTheBodyDeadline) {
+  ServerOptions o;
+  o.connection_timeout = 30s;
+  o.request_head_timeout = 5000ms;
+  o.request_body_timeout = 1000ms;
+  start(o);
+  RawConnection slow(server->port());
+  ASSERT_TRUE(slow.send_all("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            "Content-Length: 100000\r\n\r\n"));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(slow.trickle_until_closed("[", 100ms, 8s, ' '));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 4s);  // the head timeout (5 s) is not the one that acted
+  EXPECT_TRUE(client.get(url("/health")).ok);
+}
+
+TEST_F(ServerFixture, OverlongUrlAndHeadersAreAnsweredInJson) {
+  start();
+  const std::string long_url = "/health?q=" + std::string(9000, 'a');
+  auto url_reply = client.get(url(long_url));
+  ASSERT_TRUE(url_reply.ok) << url_reply.error;
+  EXPECT_EQ(url_reply.response.status, 414);
+  EXPECT_NE(url_reply.response.body.find("request URL exceeds the limit of 8192 bytes"),
+            std::string::npos)
+      << url_reply.response.body;
+  auto headers = client.get(url("/health"), {"X-Big: " + std::string(70000, 'h')});
+  ASSERT_TRUE(headers.ok) << headers.error;
+  EXPECT_EQ(headers.response.status, 431);
+  EXPECT_TRUE(json::accept(headers.response.body)) << headers.response.body;
+  // Far beyond our limits libmicrohttpd answers by itself; the server stays healthy.
+  RawConnection huge(server->port());
+  huge.send_all("GET /" + std::string(1 << 20, 'u') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  (void)huge.read_until_close(3s);
+  EXPECT_EQ(client.get(url("/health")).response.status, 200);
 }
 
 TEST_F(ServerFixture, ExportsRequestMetricsByRoutePattern) {
@@ -199,21 +316,22 @@ TEST_F(ServerFixture, ExportsRequestMetricsByRoutePattern) {
   const std::string want =
       R"(gthulhu_http_requests_total{method="GET",route="/items/:id",server="test",status="200"} 2)";
   std::string text;
-  for (int i = 0; i < 100 && text.find(want) == std::string::npos; ++i) {
-    std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(eventually([&] {
     text = gthulhu::metrics::exposition({registry}).body;
-  }
-  EXPECT_NE(text.find(want), std::string::npos) << text;
+    return text.find(want) != std::string::npos;
+  })) << text;
   EXPECT_NE(text.find("gthulhu_http_request_duration_seconds_bucket"), std::string::npos);
 }
 
 TEST_F(ServerFixture, StopLetsInFlightRequestsFinish) {
   start();
+  slow_entered().store(false);
   auto slow = std::async(std::launch::async, [this] {
     Client c;
     return c.get(url("/slow"));
   });
-  std::this_thread::sleep_for(100ms);
+  // Stop only once the request is being handled (not merely sent).
+  ASSERT_TRUE(eventually([] { return slow_entered().load(); }));
   server->stop();
   auto r = slow.get();
   ASSERT_TRUE(r.ok) << r.error;

@@ -226,8 +226,13 @@ TEST(MongoStoreFaultTest, DatabaseDownAtStartRetriesThenSucceeds) {
   MongoStore store(test_options(db, fresh_database_name()));
   store.start_async();
 
-  // While it retries, the store says so instead of hanging.
-  std::this_thread::sleep_for(1500ms);
+  // While it retries, the store says so instead of hanging. Wait for the event meant:
+  // its first attempt has failed (not a fixed time that a busy machine may not reach).
+  const auto waiting = Clock::now();
+  while (logs.count("unavailable at start (attempt 1)") == 0 && ms_since(waiting) < 30000) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GE(logs.count("unavailable at start (attempt 1)"), 1) << "no failed attempt in 30 s";
   EXPECT_FALSE(store.ready());
   EXPECT_FALSE(store.start_status().has_value());
   auto t0 = Clock::now();
@@ -373,9 +378,17 @@ TEST(MongoStoreFaultTest, NoAcknowledgedWriteIsLostWhenTheServerIsKilled) {
     }
   };
   std::thread w1(writer, 1), w2(writer, 2);
-  std::this_thread::sleep_for(700ms);
+  // Kill once writes are being acknowledged, stop once the writers have seen it fail.
+  auto wait_for = [](auto cond) {
+    const auto t0 = Clock::now();
+    while (!cond() && ms_since(t0) < 30000) std::this_thread::sleep_for(10ms);
+  };
+  wait_for([&] {
+    std::lock_guard lock(mu);
+    return acknowledged.size() > 5;
+  });
   db.kill();
-  std::this_thread::sleep_for(300ms);
+  wait_for([&] { return failures.load() > 0; });
   stop = true;
   w1.join();
   w2.join();
