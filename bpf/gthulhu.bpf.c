@@ -162,6 +162,7 @@ struct cpu_state {
 	u64 last_starve_scan; /* when this CPU last scanned for starved tasks */
 	u32 idle_class;	      /* 1 while a cpu.idle task runs there (a normal waker may kick it) */
 	u32 pad;
+	u64 cgid;	      /* cpu-controller cgroup of the task running there (0: none known) */
 };
 
 struct {
@@ -280,6 +281,8 @@ static u64 release_pending;
 static u64 release_armed_at;
 /* Parked tasks looked at by the current release pass. */
 static u64 release_seen;
+/* Set when a cgroup was throttled: its siblings' shares grew, rebase their queued tasks. */
+static u64 rebase_pending;
 
 /* Scheduler events for the agent (struct gthulhu_sched_event). */
 struct {
@@ -407,16 +410,30 @@ static __always_inline u32 policy_weight(struct gthulhu_policy *pol)
 	return weight;
 }
 
-/* Task weight inside its cgroup: nice weight (1024 at nice 0) times a per-process override. */
-static u64 task_entity_weight(struct task_struct *p)
+/*
+ * Task weight inside its cpu-controller cgroup @cpu_cgid: nice weight (1024 at nice 0)
+ * times a per-process override's weight / 1024. A policy on the task's own cgroup
+ * counts here too when that cgroup has no cpu controller (so no entity weight of its
+ * own to carry the policy): the task is then scaled inside the nearest cgroup that
+ * has one, as without cgroup scheduling.
+ */
+static u64 task_entity_weight(struct task_struct *p, u64 cpu_cgid)
 {
 	struct gthulhu_policy *pol;
 	u32 tgid = p->tgid;
-	u64 w;
+	u64 w, dfl;
 
 	/* p->scx.weight is the nice weight scaled to 100 at nice 0. */
 	w = (u64)p->scx.weight * GTHULHU_WEIGHT_DEFAULT / 100;
 	pol = bpf_map_lookup_elem(&policy_by_tgid, &tgid);
+	if (!pol) {
+		dfl = task_cgroup_id(p);
+		if (dfl != cpu_cgid) {
+			pol = bpf_map_lookup_elem(&policy_by_cgroup, &dfl);
+			if (pol && !(pol->flags & GTHULHU_POLICY_APPLY))
+				pol = NULL;
+		}
+	}
 	if (pol)
 		w = w * policy_weight(pol) / GTHULHU_WEIGHT_DEFAULT;
 	return w ? w : 1;
@@ -734,6 +751,39 @@ __noinline int walk_path(u64 cgid, u64 now, struct path_info *pi)
 }
 
 /*
+ * @cgid (at @level) just ran out of quota: end the runs of its tasks on other CPUs
+ * now, not at their next tick (up to a tick of overrun per CPU otherwise, which a
+ * nested child then pays for by losing its own quota to its parent's debt).
+ */
+__noinline int kick_throttled(u64 cgid, u32 level)
+{
+	struct cpu_state *cs;
+	struct cgroup *cgrp, *anc;
+	u64 running;
+	u32 cpu;
+
+	bpf_for(cpu, 0, nr_cpus) {
+		cs = cpu_state_of(cpu);
+		if (!cs)
+			break;
+		running = cs->cgid;
+		if (!cs->busy || !running)
+			continue;
+		cgrp = bpf_cgroup_from_id(running);
+		if (!cgrp)
+			continue;
+		anc = bpf_cgroup_ancestor(cgrp, level);
+		if (anc) {
+			if (anc->kn->id == cgid)
+				scx_bpf_kick_cpu(cpu, SCX_KICK_PREEMPT);
+			bpf_cgroup_release(anc);
+		}
+		bpf_cgroup_release(cgrp);
+	}
+	return 0;
+}
+
+/*
  * Charge @ns of CPU time to every cgroup with a quota on the path to @cgid; a cgroup
  * whose quota runs out is throttled (counted once per period) and the release timer
  * armed for its period's end. Returns true when the path is throttled now.
@@ -779,6 +829,8 @@ __noinline int bw_charge(u64 cgid, u64 ns, u64 now)
 			ss = sched_stats_this_cpu();
 			if (ss)
 				ss->nr_throttled++;
+			kick_throttled(cs->cgid, i);
+			rebase_pending = 1;
 		}
 		if (cs->throttled) {
 			throttled = true;
@@ -819,18 +871,21 @@ static __always_inline u64 scale_ratio(u64 v, u64 num, u64 den)
 }
 
 /*
- * A task's effective weight changes from @old to @new: scale its lead on (or lag
+ * A task's effective weight grows from @old to @new: scale its lead on (or lag
  * behind) vtime_now by old/new, as the fair class scales an entity's lag when it is
- * reweighted. One flattened vtime serves every cgroup, so a task whose share
- * collapsed for a while (a sibling with a huge weight was active) would otherwise
- * carry a vtime far ahead and starve once its share is back. With constant shares
+ * reweighted, so the service it is ahead (or behind) stays the same. One flattened
+ * vtime serves every cgroup: a task whose share collapsed for a while (a sibling
+ * with a huge weight ran, e.g. between two throttled periods of it) was charged at
+ * that tiny share and would otherwise carry a vtime far ahead, and starve, once its
+ * share is back. Drops are not scaled: a queued task cannot be rescaled when its
+ * share comes back, so the lead must not grow while it waits. With constant shares
  * nothing changes, so weighted shares hold.
  */
 static __always_inline void reweight_vtime(struct task_ctx *tctx, u64 old, u64 new)
 {
 	u64 d;
 
-	if (!old || !new || old == new)
+	if (!old || new <= old)
 		return;
 	if (vtime_before(vtime_now, tctx->vtime)) {
 		d = scale_ratio(tctx->vtime - vtime_now, old, new);
@@ -839,6 +894,52 @@ static __always_inline void reweight_vtime(struct task_ctx *tctx, u64 old, u64 n
 		d = scale_ratio(vtime_now - tctx->vtime, old, new);
 		tctx->vtime = vtime_now - d;
 	}
+}
+
+/*
+ * A runnable task's weight changed (a policy written or removed since it woke):
+ * update what it adds to its cgroup's sum, so CPU hogs that never sleep pick up
+ * per-process and non-cpu-cgroup policies too.
+ */
+static void recount_task(struct task_struct *p, struct task_ctx *tctx)
+{
+	struct gthulhu_cgroup_state *cs;
+	struct cgroup *cgrp;
+	u64 nw;
+
+	if (!tctx->counted_cgid || tctx->counted_cgid != tctx->cgid)
+		return;
+	nw = task_entity_weight(p, tctx->cgid);
+	if (nw == tctx->counted_w)
+		return;
+	cgrp = bpf_cgroup_from_id(tctx->counted_cgid);
+	if (!cgrp)
+		return;
+	cs = cg_state(cgrp);
+	if (cs) {
+		bpf_spin_lock(&cgw_lock);
+		sum_sub(&cs->active_sum, tctx->counted_w);
+		cs->active_sum += nw;
+		bpf_spin_unlock(&cgw_lock);
+		tctx->counted_w = nw;
+	}
+	bpf_cgroup_release(cgrp);
+}
+
+/* The task's effective weight from its path's share (walk_path) and its task weight. */
+static void apply_share(struct task_struct *p, struct task_ctx *tctx, struct path_info *pi)
+{
+	u64 tw, sum, share;
+
+	tw = tctx->counted_cgid ? tctx->counted_w : task_entity_weight(p, tctx->cgid);
+	sum = pi->leaf_sum > tw ? pi->leaf_sum : tw;
+	share = pi->share * tw / sum;
+	share *= nr_cpus;
+	if (!share)
+		share = 1;
+	share = share < EFF_W_MAX ? share : EFF_W_MAX;
+	reweight_vtime(tctx, tctx->eff_w, share);
+	tctx->eff_w = share;
 }
 
 /*
@@ -854,7 +955,7 @@ static void refresh_policy(struct task_struct *p, struct task_ctx *tctx)
 	struct gthulhu_policy *pol;
 	struct path_info pi;
 	u32 tgid = p->tgid;
-	u64 cgid, tw, sum, share, now = bpf_ktime_get_ns();
+	u64 cgid, now = bpf_ktime_get_ns();
 	u32 weight;
 
 	pol = bpf_map_lookup_elem(&policy_by_tgid, &tgid);
@@ -884,26 +985,26 @@ static void refresh_policy(struct task_struct *p, struct task_ctx *tctx)
 		tctx->slice_ns = clamp_slice(pol->slice_ns);
 	}
 
+	recount_task(p, tctx);
 	walk_path(tctx->cgid, now, &pi);
 	tctx->idle_class = pi.idle;
 	tctx->throttled = pi.throttled;
 	tctx->bw_limited = pi.limited;
-	if (pi.throttled)
+	if (pi.throttled) {
+		/*
+		 * It will not run before its next period: keep the share it ran with. The
+		 * throttled cgroup's weight has left its parent's sum, so a share computed
+		 * now would be near zero and price its vtime out of reach after release.
+		 */
 		arm_release_timer(pi.throttle_end);
+		return;
+	}
 	if (!pi.ok) {
 		/* No cgroup state (kernel without the cgroup callbacks): flat weights. */
 		tctx->eff_w = (u64)(weight ? weight : 1) * (VT_ONE / GTHULHU_WEIGHT_DEFAULT);
 		return;
 	}
-	tw = tctx->counted_cgid ? tctx->counted_w : task_entity_weight(p);
-	sum = pi.leaf_sum > tw ? pi.leaf_sum : tw;
-	share = pi.share * tw / sum;
-	share *= nr_cpus;
-	if (!share)
-		share = 1;
-	share = share < EFF_W_MAX ? share : EFF_W_MAX;
-	reweight_vtime(tctx, tctx->eff_w, share);
-	tctx->eff_w = share;
+	apply_share(p, tctx, &pi);
 }
 
 /* Bookkeeping for every hand-off of a task to a DSQ. */
@@ -1393,6 +1494,9 @@ __noinline int release_throttled(void)
 				continue;
 			}
 			tctx->throttled = false;
+			/* Its share with the quota back, before it is placed by it. */
+			if (pi.ok)
+				apply_share(p, tctx, &pi);
 			place_on_queue_change(tctx, SHARED_DSQ);
 			if (gthulhu_dsq_move_vtime(&it, p, SHARED_DSQ, tctx->vtime))
 				ss->nr_unthrottled_tasks++;
@@ -1414,6 +1518,47 @@ __noinline int release_throttled(void)
 	return 0;
 }
 
+/*
+ * A cgroup was just throttled, so the shares of everything beside it grew at once.
+ * Tasks already queued on the shared DSQ carry vtimes priced at their old, smaller
+ * shares (reweight_vtime() only sees tasks when they are refreshed, not while they
+ * wait): rescale them now and re-queue them at the new vtime, or they wait behind
+ * everyone until vtime_now catches up (a priority-20 pod under cpu.max starved its
+ * siblings that way in tests/vm/vm_sched_cgroup).
+ */
+__noinline int rebase_queued(void)
+{
+	struct bpf_iter_scx_dsq it;
+	struct task_struct *p;
+	struct path_info pi;
+	u64 before;
+	u32 i;
+
+	if (!rebase_pending || __sync_val_compare_and_swap(&rebase_pending, 1, 0) != 1)
+		return 0;
+	if (bpf_iter_scx_dsq_new(&it, SHARED_DSQ, 0) == 0) {
+		bpf_for(i, 0, RELEASE_BATCH) {
+			struct task_ctx *tctx;
+
+			p = bpf_iter_scx_dsq_next(&it);
+			if (!p)
+				break;
+			tctx = task_ctx_of(p);
+			if (!tctx)
+				continue;
+			walk_path(tctx->cgid, bpf_ktime_get_ns(), &pi);
+			if (!pi.ok || pi.throttled)
+				continue;
+			before = tctx->vtime;
+			apply_share(p, tctx, &pi);
+			if (tctx->vtime != before)
+				gthulhu_dsq_move_vtime(&it, p, SHARED_DSQ, tctx->vtime);
+		}
+	}
+	bpf_iter_scx_dsq_destroy(&it);
+	return 0;
+}
+
 void BPF_STRUCT_OPS(gthulhu_dispatch, s32 cpu, struct task_struct *prev)
 {
 	struct gthulhu_sched_stats *ss = sched_stats_this_cpu();
@@ -1428,6 +1573,7 @@ void BPF_STRUCT_OPS(gthulhu_dispatch, s32 cpu, struct task_struct *prev)
 		ss->last_dispatch_ns = now;
 
 	release_throttled();
+	rebase_queued();
 
 	if (cs && now - cs->last_starve_scan >= STARVE_SCAN_INTERVAL_NS) {
 		cs->last_starve_scan = now;
@@ -1491,7 +1637,7 @@ void BPF_STRUCT_OPS(gthulhu_runnable, struct task_struct *p, u64 enq_flags)
 	if (cgrp) {
 		tctx->cgid = cgrp->kn->id;
 		if (!tctx->counted_cgid) {
-			tctx->counted_w = task_entity_weight(p);
+			tctx->counted_w = task_entity_weight(p, tctx->cgid);
 			tctx->counted_cgid = tctx->cgid;
 			cg_activate(cgrp, tctx->counted_w, bpf_ktime_get_ns());
 		}
@@ -1529,6 +1675,7 @@ void BPF_STRUCT_OPS(gthulhu_running, struct task_struct *p)
 		cs->priority = tctx->priority;
 		cs->busy = 1;
 		cs->idle_class = tctx->idle_class;
+		cs->cgid = tctx->bw_limited ? tctx->cgid : 0;
 	}
 }
 
