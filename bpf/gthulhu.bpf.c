@@ -1346,11 +1346,17 @@ static bool rescue_starved(s32 cpu, u64 dsq_id, u64 now)
 	struct gthulhu_sched_stats *ss = sched_stats_this_cpu();
 	struct bpf_iter_scx_dsq it;
 	struct task_struct *p;
-	u64 before;
+	u64 before, bound;
 	u32 i;
 
 	if (!ss)
 		return false;
+	/*
+	 * cpu.idle tasks wait 1.5 times as long: they are meant to starve while normal
+	 * work exists, and the loader caps starve_after_ns at half the watchdog's timeout,
+	 * so this stays at three quarters of it.
+	 */
+	bound = dsq_id == IDLE_DSQ ? starve_after_ns + starve_after_ns / 2 : starve_after_ns;
 	before = ss->nr_starvation_rescues;
 	if (bpf_iter_scx_dsq_new(&it, dsq_id, SCX_DSQ_ITER_REV) == 0) {
 		bpf_for(i, 0, STARVE_SCAN_TASKS) {
@@ -1360,7 +1366,7 @@ static bool rescue_starved(s32 cpu, u64 dsq_id, u64 now)
 			if (!p)
 				break;
 			tctx = task_ctx_of(p);
-			if (!tctx || waited_ns(p, tctx, now) < starve_after_ns)
+			if (!tctx || waited_ns(p, tctx, now) < bound)
 				continue;
 			if (!bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 				continue;

@@ -50,7 +50,7 @@ vm_report() {  # vm_report KERNEL_VERSION LABEL TEST...
     "${extra[@]}" --log "$log" -- "$@" >/dev/null 2>&1
   local rc=$?
   grep -E '^vm_sched_[a-z_]+: (ok  |FAIL) (weights|limits|idle|cpuset|affinity|composition|node mix|CPU time ratio|scheduler still enabled|cgroup churn)' "$log" |
-    sed 's/^vm_sched_[a-z_]*: //'
+    grep -v -E 'worker groups ran|Guaranteed pod \(' | sed 's/^vm_sched_[a-z_]*: //'
   grep -E '^vm_sched_cgroup: node mix (EEVDF|gthulhu):' "$log" | sed 's/^vm_sched_cgroup: //'
   case $rc in
     0) echo "   (all checks passed; log: $log)" ;;
