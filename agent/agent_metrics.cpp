@@ -3,6 +3,7 @@
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_family.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace gthulhu::agent {
@@ -55,6 +56,18 @@ class AgentCollector : public prometheus::Collectable {
                      MetricType::Gauge);
     add_value(up, st.enabled ? 1 : 0, {{"state", st.state}});
     out.push_back(std::move(up));
+    // One series per implemented cgroup callback: 1 where the kernel lacks it.
+    if (st.state != "unsupported") {
+      auto missing = family("gthulhu_scheduler_callback_missing",
+                            "1 for each cgroup callback of the scheduler that the running kernel lacks",
+                            MetricType::Gauge);
+      for (const char* cb : {GTHULHU_CGROUP_CALLBACKS}) {
+        bool absent = std::find(st.missing_callbacks.begin(), st.missing_callbacks.end(), cb) !=
+                      st.missing_callbacks.end();
+        add_value(missing, absent ? 1 : 0, {{"callback", cb}});
+      }
+      out.push_back(std::move(missing));
+    }
     if (st.last_exit) {
       auto ex = family("gthulhu_scheduler_last_exit_info",
                        "The scheduler's last exit: kind and reason as labels (value 1)", MetricType::Gauge);
@@ -78,6 +91,10 @@ class AgentCollector : public prometheus::Collectable {
         {"gthulhu_scheduler_lag_clamps_total", {s->nr_lag_clamps, "wakeups whose banked credit was capped"}},
         {"gthulhu_scheduler_starvation_rescues_total",
          {s->nr_starvation_rescues, "tasks run out of vtime order because they waited past the starvation bound"}},
+        {"gthulhu_scheduler_throttled_periods_total", {s->nr_throttled, "cgroup periods whose cpu.max quota ran out"}},
+        {"gthulhu_scheduler_throttled_tasks_total", {s->nr_throttled_tasks, "tasks parked because a cgroup of theirs was throttled"}},
+        {"gthulhu_scheduler_idle_preemptions_total", {s->nr_idle_preemptions, "CPUs taken from a cpu.idle task for a normal one"}},
+        {"gthulhu_scheduler_idle_dispatches_total", {s->nr_idle_dispatches, "cpu.idle tasks run on a CPU with nothing else queued"}},
     };
     for (const auto& [name, v] : rows) {
       auto f = family(name, v.second, MetricType::Counter);
@@ -98,6 +115,10 @@ class AgentCollector : public prometheus::Collectable {
     auto first = family("gthulhu_pod_first_enqueue_policy_total",
                         "tasks whose first enqueue already ran under the policy (no user-space step)",
                         MetricType::Counter);
+    auto throttled = family("gthulhu_pod_throttled_periods_total",
+                            "cpu.max periods in which the pod's cgroup ran out of quota", MetricType::Counter);
+    auto throttled_s = family("gthulhu_pod_throttled_seconds_total",
+                              "time the pod's cgroup spent throttled by cpu.max", MetricType::Counter);
     auto wait = family("gthulhu_pod_runqueue_wait_seconds",
                        "runnable-to-running wait of the pod's policied tasks", MetricType::Histogram);
     for (const auto& [id, st] : stats) {
@@ -110,6 +131,8 @@ class AgentCollector : public prometheus::Collectable {
       add_value(cpu, static_cast<double>(st.cpu_time_ns) / 1e9, labels);
       add_value(runs, static_cast<double>(st.run_count), labels);
       add_value(first, static_cast<double>(st.first_enqueues), labels);
+      add_value(throttled, static_cast<double>(st.nr_throttled), labels);
+      add_value(throttled_s, static_cast<double>(st.throttled_time_ns) / 1e9, labels);
       ClientMetric h;
       h.label = labels;
       uint64_t cumulative = 0;
@@ -128,6 +151,8 @@ class AgentCollector : public prometheus::Collectable {
     out.push_back(std::move(cpu));
     out.push_back(std::move(runs));
     out.push_back(std::move(first));
+    out.push_back(std::move(throttled));
+    out.push_back(std::move(throttled_s));
     out.push_back(std::move(wait));
   }
 

@@ -34,6 +34,7 @@ Response health(AgentContext& ctx) {
   const auto tracker = ctx.tracker.status();
   json s = {{"enabled", sched.enabled}, {"state", sched.state}};
   if (!sched.reason.empty()) s["reason"] = sched.reason;
+  s["missingCallbacks"] = sched.missing_callbacks;
   if (sched.last_exit) {
     s["lastExit"] = {{"kind", sched.last_exit->kind},
                      {"exitCode", sched.last_exit->exit_code},

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 extern "C" {
 #include "bpf/gthulhu_shared.h"
@@ -25,6 +26,9 @@ struct SchedulerStatus {
   std::string state;      // /sys/kernel/sched_ext/state, or "unsupported"
   std::string reason;     // why it is not enabled, for /health and logs
   std::optional<SchedulerExit> last_exit;
+  // Cgroup callbacks the running kernel's sched_ext lacks (cpu.max / cpu.idle ignored
+  // there); empty when the kernel has them all or sched_ext is absent.
+  std::vector<std::string> missing_callbacks;
 };
 
 class SchedulerView {

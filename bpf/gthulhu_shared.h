@@ -86,6 +86,9 @@ struct gthulhu_policy_stats {
 	__u64 wait_time_ns;      /* runnable-to-running time summed */
 	__u64 first_enqueues;    /* tasks whose very first enqueue already had this policy */
 	__u64 wait_hist[GTHULHU_WAIT_HIST_BUCKETS];
+	/* cpu.max of the policied cgroup (or of a cgroup below it, counted to its policy) */
+	__u64 nr_throttled;      /* periods in which its quota ran out */
+	__u64 throttled_time_ns; /* time it spent throttled */
 };
 
 /* ---- the seed's global MetricSet (PERCPU_ARRAY, one entry) ------------------------- */
@@ -105,6 +108,45 @@ struct gthulhu_sched_stats {
 	__u64 nr_running;           /* tasks on a CPU now (per-CPU 0/1, summed by readers) */
 	__u64 last_dispatch_ns;     /* bpf_ktime of the last ops.dispatch on this CPU */
 	__u64 nr_starvation_rescues;/* tasks queued longer than the starvation bound, run out of vtime order */
+	/* the cgroup CPU controller (README "The Kubernetes CPU contract") */
+	__u64 nr_throttled;         /* cgroup periods whose cpu.max quota ran out (all cgroups) */
+	__u64 nr_throttled_tasks;   /* tasks parked because a cgroup of theirs was throttled */
+	__u64 nr_unthrottled_tasks; /* parked tasks put back in the queues at a new period */
+	__u64 nr_idle_preemptions;  /* CPUs running a cpu.idle task kicked for a normal one */
+	__u64 nr_idle_dispatches;   /* cpu.idle tasks run (no normal task queued on that CPU) */
+};
+
+/*
+ * ---- per-cgroup state of the CPU controller (CGRP_STORAGE "cgroup_states") ----------
+ * One per cgroup of the cpu controller, created by ops.cgroup_init. The scheduler
+ * flattens the hierarchy: a task's share of the machine is the product, level by
+ * level, of its entity's weight over the sum of the active entity weights beside it.
+ */
+/* The cgroup callbacks the scheduler implements; user space reports those the kernel lacks. */
+#define GTHULHU_CGROUP_CALLBACKS                                                      \
+	"cgroup_init", "cgroup_exit", "cgroup_move", "cgroup_set_weight",             \
+	"cgroup_set_bandwidth", "cgroup_set_idle"
+
+#define GTHULHU_CGROUP_WEIGHT_IDLE 3 /* entity weight of a cpu.idle cgroup (the kernel's SCHED_IDLE weight) */
+
+struct gthulhu_cgroup_state {
+	__u64 cgid;
+	__u64 active_sum;      /* entity weights of what is active directly below: runnable tasks + active child cgroups */
+	__u64 counted_weight;  /* the entity weight this cgroup adds to its parent's active_sum while active */
+	__u64 factor_at;       /* when policy_factor was last read from policy_by_cgroup */
+	__s32 nr_active;       /* active entities directly below (> 0: this cgroup is active) */
+	__u32 weight;          /* cpu.weight, 1..10000 */
+	__u32 policy_factor;   /* gthulhu_weight_of(its policy's priority); 1024 without a policy */
+	__u32 policy_id;       /* its policy (0 = none), where its throttling is counted */
+	__u32 idle;            /* cpu.idle */
+	__u32 throttled;       /* 1 while its quota is used up in the current period */
+	__u64 quota_ns;        /* cpu.max quota per period; 0 = "max" (no limit) */
+	__u64 period_ns;       /* cpu.max period */
+	__u64 period_end;      /* end of the current period (bpf_ktime_get_ns clock); 0 = not started */
+	__u64 used_ns;         /* CPU time charged in this period; above quota_ns it is debt for the next */
+	__u64 throttled_at;    /* when it was last throttled */
+	__u64 nr_throttled;    /* periods in which the quota ran out (as cpu.stat nr_throttled) */
+	__u64 throttled_time_ns; /* time spent throttled (as cpu.stat throttled_usec) */
 };
 
 /* ---- scheduler exit info (ring buffer record and ARRAY map "sched_exit") ------------- */

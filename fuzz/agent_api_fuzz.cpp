@@ -21,7 +21,7 @@ using namespace gthulhu::agent;
 namespace {
 
 struct OffScheduler : SchedulerView {
-  SchedulerStatus status() const override { return {false, "unsupported", "fuzz", std::nullopt}; }
+  SchedulerStatus status() const override { return {false, "unsupported", "fuzz", std::nullopt, {}}; }
   std::optional<gthulhu_sched_stats> stats() const override { return std::nullopt; }
   std::map<uint32_t, gthulhu_policy_stats> policy_stats() const override { return {}; }
 };

@@ -39,6 +39,7 @@ class SchedulerAdapter : public SchedulerView {
     SchedulerStatus s;
     s.state = SchedulerBpf::kernel_state();
     if (s.state.empty()) s.state = "unsupported";
+    else s.missing_callbacks = SchedulerBpf::missing_callbacks();
     if (scheduler_ == nullptr) {
       s.reason = off_reason_;
       return s;

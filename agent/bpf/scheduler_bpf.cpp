@@ -1,6 +1,7 @@
 #include "agent/bpf/scheduler_bpf.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +184,57 @@ uint64_t detect_tick_ns() {
   if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0 || res.tv_sec != 0) return 0;
   uint64_t ns = static_cast<uint64_t>(res.tv_nsec);
   return ns >= 1'000'000 && ns <= 10'000'000 ? ns : 0;  // HZ 100..1000
+}
+
+
+// The kernel's own BTF, read once: which sched_ext_ops members and scx_ops_flags the
+// running kernel has. A struct_ops member the kernel lacks must be NULL at load
+// (libbpf refuses it otherwise), so the optional callbacks are cleared there.
+struct KernelOpsBtf {
+  bool known = false;                 // vmlinux BTF was readable
+  std::vector<std::string> members;   // sched_ext_ops members
+  std::optional<uint64_t> has_cgroup_weight_flag;  // SCX_OPS_HAS_CGROUP_WEIGHT (6.12-6.1x)
+  bool has(const std::string& m) const {
+    return std::find(members.begin(), members.end(), m) != members.end();
+  }
+};
+
+const KernelOpsBtf& kernel_ops_btf() {
+  static const KernelOpsBtf info = [] {
+    KernelOpsBtf k;
+    btf* vmlinux = btf__load_vmlinux_btf();
+    if (!vmlinux) return k;
+    int id = btf__find_by_name_kind(vmlinux, "sched_ext_ops", BTF_KIND_STRUCT);
+    if (id > 0) {
+      k.known = true;
+      const btf_type* t = btf__type_by_id(vmlinux, id);
+      const struct btf_member* m = btf_members(t);
+      for (int i = 0; i < btf_vlen(t); i++, m++)
+        k.members.emplace_back(btf__name_by_offset(vmlinux, m->name_off));
+    }
+    int eid = btf__find_by_name_kind(vmlinux, "scx_ops_flags", BTF_KIND_ENUM64);
+    if (eid <= 0) eid = btf__find_by_name_kind(vmlinux, "scx_ops_flags", BTF_KIND_ENUM);
+    if (eid > 0) {
+      const btf_type* t = btf__type_by_id(vmlinux, eid);
+      for (int i = 0; i < btf_vlen(t); i++) {
+        const char* name;
+        uint64_t value;
+        if (btf_is_enum64(t)) {
+          const struct btf_enum64* e = btf_enum64(t) + i;
+          name = btf__name_by_offset(vmlinux, e->name_off);
+          value = btf_enum64_value(e);
+        } else {
+          const struct btf_enum* e = btf_enum(t) + i;
+          name = btf__name_by_offset(vmlinux, e->name_off);
+          value = static_cast<uint32_t>(e->val);
+        }
+        if (std::strcmp(name, "SCX_OPS_HAS_CGROUP_WEIGHT") == 0) k.has_cgroup_weight_flag = value;
+      }
+    }
+    btf__free(vmlinux);
+    return k;
+  }();
+  return info;
 }
 
 }  // namespace
@@ -381,6 +433,21 @@ void SchedulerBpf::Impl::open_and_load() {
       std::min<uint64_t>(opts.starve_after_ns, uint64_t{opts.timeout_ms} * 1'000'000 / 2);
   skel->rodata->tick_ns = opts.tick_ns ? opts.tick_ns : detect_tick_ns();
   skel->struct_ops.gthulhu_ops->timeout_ms = opts.timeout_ms;
+  // Callbacks this kernel does not know are cleared (their programs then do not load)
+  // and reported by missing_callbacks(); the scheduler works without them.
+  const auto& kbtf = kernel_ops_btf();
+  if (kbtf.known) {
+    auto* ops = skel->struct_ops.gthulhu_ops;
+    // All of them exist only with CONFIG_EXT_GROUP_SCHED; the last two are newer.
+    if (!kbtf.has("cgroup_init")) ops->cgroup_init = nullptr;
+    if (!kbtf.has("cgroup_exit")) ops->cgroup_exit = nullptr;
+    if (!kbtf.has("cgroup_move")) ops->cgroup_move = nullptr;
+    if (!kbtf.has("cgroup_set_weight")) ops->cgroup_set_weight = nullptr;
+    if (!kbtf.has("cgroup_set_bandwidth")) ops->cgroup_set_bandwidth = nullptr;
+    if (!kbtf.has("cgroup_set_idle")) ops->cgroup_set_idle = nullptr;
+    // 6.12-6.1x warn and ignore cpu.weight unless this flag says the ops implement it.
+    if (kbtf.has_cgroup_weight_flag) ops->flags |= *kbtf.has_cgroup_weight_flag;
+  }
   if (bpf_map__set_max_entries(skel->maps.policy_by_cgroup, opts.policy_map_entries) ||
       bpf_map__set_max_entries(skel->maps.policy_by_tgid, opts.policy_map_entries) ||
       bpf_map__set_max_entries(skel->maps.policy_stats, opts.policy_stats_entries))
@@ -572,6 +639,11 @@ gthulhu_sched_stats SchedulerBpf::sched_stats() const {
     sum.nr_lag_clamps += c.nr_lag_clamps;
     sum.nr_running += c.nr_running;
     sum.nr_starvation_rescues += c.nr_starvation_rescues;
+    sum.nr_throttled += c.nr_throttled;
+    sum.nr_throttled_tasks += c.nr_throttled_tasks;
+    sum.nr_unthrottled_tasks += c.nr_unthrottled_tasks;
+    sum.nr_idle_preemptions += c.nr_idle_preemptions;
+    sum.nr_idle_dispatches += c.nr_idle_dispatches;
     if (c.last_dispatch_ns > sum.last_dispatch_ns) sum.last_dispatch_ns = c.last_dispatch_ns;
   }
   return sum;
@@ -584,6 +656,8 @@ void add_policy_stats(gthulhu_policy_stats& sum, const gthulhu_policy_stats& c) 
   sum.wait_time_ns += c.wait_time_ns;
   sum.first_enqueues += c.first_enqueues;
   for (int i = 0; i < GTHULHU_WAIT_HIST_BUCKETS; i++) sum.wait_hist[i] += c.wait_hist[i];
+  sum.nr_throttled += c.nr_throttled;
+  sum.throttled_time_ns += c.throttled_time_ns;
 }
 }  // namespace
 
@@ -679,6 +753,26 @@ void SchedulerBpf::Impl::ensure_ring_buffer() {
     rb = ring_buffer__new(sched_events_fd, handle, this, nullptr);
     if (!rb) fail("ring_buffer__new(sched_events)", errno);
   }
+}
+
+std::vector<std::string> SchedulerBpf::missing_callbacks() {
+  std::vector<std::string> out;
+  const auto& kbtf = kernel_ops_btf();
+  if (!kbtf.known) return out;
+  for (const char* cb : {GTHULHU_CGROUP_CALLBACKS})
+    if (!kbtf.has(cb)) out.emplace_back(cb);
+  return out;
+}
+
+std::optional<gthulhu_cgroup_state> SchedulerBpf::cgroup_state(const std::string& cgroup_dir) const {
+  if (!impl_->skel) return std::nullopt;  // adopted: the storage map is not pinned
+  Fd cg(::open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (cg.fd < 0) return std::nullopt;
+  gthulhu_cgroup_state st{};
+  // Cgroup storage is looked up by an fd of the cgroup's directory.
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.cgroup_states), &cg.fd, &st) != 0)
+    return std::nullopt;
+  return st;
 }
 
 }  // namespace gthulhu::agent

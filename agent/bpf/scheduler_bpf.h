@@ -70,6 +70,11 @@ class SchedulerBpf {
   static SchedulerSupport support();
   static std::string kernel_state();  // /sys/kernel/sched_ext/state, "" if absent
   static std::string kernel_ops();    // /sys/kernel/sched_ext/root/ops, "" if none
+  // Cgroup callbacks of the scheduler that the running kernel's sched_ext lacks (from
+  // its BTF), e.g. cgroup_set_bandwidth before 6.17, cgroup_set_idle before 7.1: the
+  // scheduler loads without them and ignores cpu.max / cpu.idle there. Empty when
+  // every one is present or the kernel's BTF is unreadable.
+  static std::vector<std::string> missing_callbacks();
 
   // Adopts or loads (see the lifecycle above). Throws SchedulerError.
   explicit SchedulerBpf(SchedulerOptions options = {});
@@ -93,6 +98,10 @@ class SchedulerBpf {
   gthulhu_sched_stats sched_stats() const;
   gthulhu_policy_stats policy_stats(uint32_t policy_id) const;
   std::vector<PolicyStatsEntry> active_policy_stats() const;  // entries with any count
+
+  // The scheduler's state of a cgroup (weights, cpu.max accounting, throttle counts),
+  // by the cgroup's directory; none for cgroups it has no state for, or when adopted.
+  std::optional<gthulhu_cgroup_state> cgroup_state(const std::string& cgroup_dir) const;
 
   // Exit info recorded by ops.exit of the instance these maps belong to.
   std::optional<gthulhu_exit_info> exit_info() const;

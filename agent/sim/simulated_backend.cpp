@@ -99,7 +99,10 @@ class FileProcesses final : public ProcessSource {
 class SimulatedScheduler final : public SchedulerView {
  public:
   SchedulerStatus status() const override {
-    return {false, "simulated", "simulated node: no BPF scheduler (agent.simulate)", std::nullopt};
+    SchedulerStatus s;
+    s.state = "simulated";
+    s.reason = "simulated node: no BPF scheduler (agent.simulate)";
+    return s;
   }
   std::optional<gthulhu_sched_stats> stats() const override { return std::nullopt; }
   std::map<uint32_t, gthulhu_policy_stats> policy_stats() const override { return {}; }

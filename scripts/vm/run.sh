@@ -5,6 +5,7 @@
 # Options:
 #   --timeout SEC     kill the VM after SEC seconds (default 300)
 #   --kernel PATH     kernel image (default $GTHULHU_CACHE/kernel/vmlinuz-7.3.4)
+#   --kernel-version V  the kernel scripts/fetch-kernel.sh keeps as vmlinuz-V
 #   --cpus N, --mem MB  VM size (default 2 CPUs, 1024 MB)
 #   --file SRC[:DEST] extra file for the guest (default DEST /tests/NAME)
 #   --append ARGS     extra kernel command line
@@ -29,6 +30,7 @@ while (($#)); do
   case $1 in
     --timeout) timeout=$2; shift 2 ;;
     --kernel) kernel=$2; shift 2 ;;
+    --kernel-version) kernel=$GTHULHU_CACHE/kernel/vmlinuz-$2; shift 2 ;;
     --cpus) cpus=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --file) files+=(--file "$2"); shift 2 ;;

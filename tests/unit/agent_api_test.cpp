@@ -31,8 +31,11 @@ using gthulhu::test::TableProcesses;
 
 
 struct OffScheduler : SchedulerView {
+  // Tests may set what the kernel lacks (as the BPF backend reports from its BTF).
+  std::vector<std::string> missing;
   SchedulerStatus status() const override {
-    return {false, "unsupported", "this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)", std::nullopt};
+    return {false, "unsupported", "this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)", std::nullopt,
+            missing};
   }
   std::optional<gthulhu_sched_stats> stats() const override { return std::nullopt; }
   std::map<uint32_t, gthulhu_policy_stats> policy_stats() const override { return {}; }
@@ -124,6 +127,17 @@ TEST_F(AgentApi, HealthSaysSchedulerOffAndWhy) {
   EXPECT_EQ(j["status"], "degraded");
   EXPECT_FALSE(j["scheduler"]["enabled"].get<bool>());
   EXPECT_NE(j["scheduler"]["reason"].get<std::string>().find("sched_ext"), std::string::npos);
+}
+
+TEST_F(AgentApi, HealthListsCgroupCallbacksTheKernelLacks) {
+  sched.missing = {"cgroup_set_bandwidth", "cgroup_set_idle"};
+  start();
+  Client c;
+  auto r = c.get(url("/health"));
+  ASSERT_EQ(r.response.status, 200);
+  auto j = json::parse(r.response.body);
+  EXPECT_EQ(j["scheduler"]["missingCallbacks"],
+            json::array({"cgroup_set_bandwidth", "cgroup_set_idle"}));
 }
 
 TEST_F(AgentApi, TokensNeedARealCredential) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -106,13 +107,30 @@ Cgroup::~Cgroup() {
   std::printf("cgroup: rmdir %s: %s\n", path_.c_str(), std::strerror(errno));
 }
 
-uint64_t Cgroup::usage_usec() const {
+uint64_t Cgroup::usage_usec() const { return cpu_stat("usage_usec"); }
+
+uint64_t Cgroup::cpu_stat(const std::string& want) const {
   std::istringstream in(read_text(path_ + "/cpu.stat"));
   std::string key;
   uint64_t value;
   while (in >> key >> value)
-    if (key == "usage_usec") return value;
+    if (key == want) return value;
   return 0;
+}
+
+bool Cgroup::set(const std::string& file, const std::string& value) const {
+  if (write_text(path_ + "/" + file, value)) return true;
+  std::printf("cgroup: write '%s' to %s/%s: %s\n", value.c_str(), path_.c_str(), file.c_str(),
+              std::strerror(errno));
+  return false;
+}
+
+bool enable_controllers(const std::string& path, const std::string& controllers) {
+  std::string file = "/sys/fs/cgroup/" + (path.empty() ? "" : path + "/") + "cgroup.subtree_control";
+  if (write_text(file, controllers)) return true;
+  std::printf("cgroup: write '%s' to %s: %s\n", controllers.c_str(), file.c_str(),
+              std::strerror(errno));
+  return false;
 }
 
 std::vector<pid_t> Cgroup::pids() const {
@@ -269,6 +287,33 @@ int worker_spin(int threads, double start, double seconds, const std::string& ou
   return 0;
 }
 
+int worker_pinspin(int cpu, int threads, double start, double seconds, const std::string& out) {
+  // The whole process: threads inherit the mask, and the main thread waits there too.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (::sched_setaffinity(0, sizeof(set), &set) != 0) return 1;
+  std::atomic<uint64_t> total{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < threads; i++)
+    ts.emplace_back([&] {
+      sleep_until(start);
+      double end = start + seconds;
+      uint64_t n = 0;
+      while (now_s() < end) {
+        spin_chunk();
+        n++;
+      }
+      total += n;
+    });
+  for (auto& t : ts) t.join();
+  if (!out.empty()) {
+    std::ofstream f(out);
+    f << "work " << total.load() << "\n";
+  }
+  return 0;
+}
+
 int worker_burst(int threads, double start, double seconds, double burst_us, double sleep_us,
                  const std::string& out) {
   // Timer slack would add up to 50 us to every sleep and blur what we measure.
@@ -322,6 +367,8 @@ bool run_worker(int argc, char** argv, int* status) {
   } else if (mode == "burst" && a.size() == 6) {
     *status = worker_burst(std::stoi(a[0]), std::stod(a[1]), std::stod(a[2]), std::stod(a[3]),
                            std::stod(a[4]), a[5]);
+  } else if (mode == "pinspin" && a.size() == 5) {
+    *status = worker_pinspin(std::stoi(a[0]), std::stoi(a[1]), std::stod(a[2]), std::stod(a[3]), a[4]);
   } else if (mode == "threads" && a.size() == 1) {
     *status = worker_threads(std::stoi(a[0]));
   } else {

@@ -50,6 +50,10 @@ class Cgroup {
   uint64_t id() const { return id_; }  // the cgroup v2 id = directory inode
   bool ok() const { return id_ != 0; }
   uint64_t usage_usec() const;  // cpu.stat usage_usec
+  uint64_t cpu_stat(const std::string& key) const;  // any cpu.stat field (0 if absent)
+  // Writes `value` to the cgroup's control file `file` (cpu.weight, cpu.max, ...);
+  // prints the error and returns false when the kernel refuses it.
+  bool set(const std::string& file, const std::string& value) const;
   std::vector<pid_t> pids() const;
   void kill_all();
 
@@ -57,6 +61,10 @@ class Cgroup {
   std::string path_;
   uint64_t id_ = 0;
 };
+
+// Enables controllers ("+cpu +cpuset") for the children of the cgroup at `path`
+// (relative to /sys/fs/cgroup, "" = the root); false with the reason printed.
+bool enable_controllers(const std::string& path, const std::string& controllers);
 
 // A pinned policy map (policy_by_cgroup or policy_by_tgid), written like the agent does.
 class PolicyMap {
@@ -96,6 +104,8 @@ int wait_worker(pid_t pid);
 //          spin BURST_US of thread CPU time, sleep until now+SLEEP_US, record the
 //          wakeup latency (actual - intended wake time) in us
 //   threads N                               start N short threads and exit
+//   pinspin CPU THREADS START_S SECONDS OUT spin like `spin`, each thread first
+//          restricted to CPU with sched_setaffinity
 // OUT files get "work <n>" and, for burst, one "lat <us>" line per wakeup.
 // Returns true and sets *status if argv asked for a worker.
 bool run_worker(int argc, char** argv, int* status);

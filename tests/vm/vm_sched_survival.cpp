@@ -5,6 +5,9 @@
 // have unloaded it with ERROR_STALL). Without stress-ng the test runs its own storm:
 // processes that fork short-lived children and threads that hop between CPUs with
 // sched_setaffinity.
+// Beside the storm, cgroup churn for the scheduler's cgroup callbacks: cgroups are
+// created, weighted, limited (cpu.max), made idle, populated with short spinners that
+// are moved to a second cgroup while they run, and removed, in a loop.
 //   vm_sched_survival [SECONDS]   (default 60)
 #include <sched.h>
 #include <signal.h>
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -54,6 +58,47 @@ int own_storm(double seconds, int n) {
   return 0;
 }
 
+struct ChurnResult {
+  int rounds = 0;
+  int failures = 0;  // control-file writes, spawns, moves or removals that failed
+  std::string first_error;
+};
+
+// Cgroup churn until `end`: every round creates two cgroups, configures them, runs a
+// short spinner in the first and moves it into the second, then removes both.
+void churn(double end, ChurnResult* r) {
+  std::mt19937 rng(1234);
+  auto fail = [r](const std::string& what) {
+    if (r->failures++ == 0) r->first_error = what;
+  };
+  while (now_s() < end) {
+    int n = r->rounds;
+    {
+      Cgroup a("gthulhu-churn-a-" + std::to_string(n)), b("gthulhu-churn-b-" + std::to_string(n));
+      if (!a.ok() || !b.ok()) {
+        fail("mkdir");
+        continue;
+      }
+      std::string weight = std::to_string(1 + rng() % 10000);
+      if (!a.set("cpu.weight", weight)) fail("cpu.weight " + weight);
+      if (!a.set("cpu.max", n % 2 ? "20000 100000" : "max 100000")) fail("cpu.max");
+      if (!b.set("cpu.idle", n % 3 ? "0" : "1")) fail("cpu.idle");
+      if (!b.set("cpu.max", "30000 50000")) fail("cpu.max b");
+      pid_t pid = spawn_worker(a, {"spin", "2", std::to_string(now_s()), "0.3", ""});
+      if (pid <= 0) {
+        fail("spawn");
+      } else {
+        ::usleep(100 * 1000);
+        // A move while the spinner runs: ops.cgroup_move with runnable tasks.
+        if (!write_text(b.path() + "/cgroup.procs", std::to_string(pid))) fail("move");
+        if (!a.set("cpu.weight", std::to_string(1 + rng() % 10000))) fail("reweight");
+        if (wait_worker(pid) != 0) fail("spinner status");
+      }
+    }  // both removed here
+    r->rounds++;
+  }
+}
+
 void body(Checker& c, const std::vector<std::string>& args) {
   double seconds = args.empty() ? 60.0 : std::stod(args[0]);
   long ncpu = ::sysconf(_SC_NPROCESSORS_ONLN);
@@ -84,6 +129,13 @@ void body(Checker& c, const std::vector<std::string>& args) {
   }
   if (!c.check(pid > 0, "storm started (pid %d) for %.0f s", pid, seconds)) return;
 
+  // Cgroup callbacks under the storm: they need the cpu controller for children.
+  bool churning = enable_controllers("", "+cpu");
+  c.check(churning, "cpu controller enabled for the cgroup churn");
+  ChurnResult churned;
+  std::thread churner;
+  if (churning) churner = std::thread(churn, now_s() + seconds, &churned);
+
   // Watch the scheduler while the storm runs.
   double start = now_s(), deadline = start + seconds + 60;
   int status = 0;
@@ -109,7 +161,13 @@ void body(Checker& c, const std::vector<std::string>& args) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, &status, 0);
   }
+  if (churner.joinable()) churner.join();
   double took = now_s() - start;
+  if (churning)
+    c.check(churned.rounds > 0 && churned.failures == 0,
+            "cgroup churn: %d rounds (create, weight, cpu.max, cpu.idle, move, remove), %d "
+            "failures%s%s", churned.rounds, churned.failures, churned.failures ? ", first: " : "",
+            churned.first_error.c_str());
   c.check(exited && WIFEXITED(status) && WEXITSTATUS(status) == 0,
           "storm finished after %.1f s with status %d", took,
           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
