@@ -107,12 +107,12 @@ TEST(Validation, UsernamesAndRoleNames) {
 
 std::vector<Pod> pods() {
   return {
-      {"u1", "web-0", "web", {{"app", "nginx"}, {"tier", "front"}}, "node-a", "Running"},
-      {"u2", "web-1", "web", {{"app", "nginx"}}, "node-b", "Pending"},  // scheduled, starting
-      {"u3", "web-2", "web", {{"app", "nginx"}}, "", "Pending"},        // unscheduled
-      {"u4", "web-3", "web", {{"app", "nginx"}}, "node-a", "Succeeded"},
-      {"u5", "web-4", "web", {{"app", "nginx"}}, "node-a", "Failed"},
-      {"u6", "api-0", "api", {{"app", "nginx"}, {"tier", "back"}}, "node-c", "Running"},
+      {"u1", "web-0", "web", {{"app", "nginx"}, {"tier", "front"}}, "node-a", "Running", ""},
+      {"u2", "web-1", "web", {{"app", "nginx"}}, "node-b", "Pending", ""},  // scheduled, starting
+      {"u3", "web-2", "web", {{"app", "nginx"}}, "", "Pending", ""},        // unscheduled
+      {"u4", "web-3", "web", {{"app", "nginx"}}, "node-a", "Succeeded", ""},
+      {"u5", "web-4", "web", {{"app", "nginx"}}, "node-a", "Failed", ""},
+      {"u6", "api-0", "api", {{"app", "nginx"}, {"tier", "back"}}, "node-c", "Running", ""},
   };
 }
 
