@@ -4,6 +4,7 @@
 #   Debian packages  -> apt-get (only the missing ones, printed first)
 #   BPF toolchain    -> scripts/bpf-toolchain.sh (bpftool 7.5 + static libbpf 1.5 in the cache)
 #   FerretDB         -> scripts/ferretdb.sh (go install, cached)
+#   etcd + kube-apiserver -> scripts/kube-apiserver.sh (built from Go modules, cached)
 #   sched_ext kernel -> scripts/fetch-kernel.sh (downloaded into the cache, apt sources untouched)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +18,7 @@ packages=(
   libmicrohttpd-dev libgnutls28-dev libssl-dev libcurl4-openssl-dev
   libmongoc-dev libbson-dev libjwt-dev prometheus-cpp-dev libinih-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libre2-dev libargon2-dev libsqlite3-dev
+  libyaml-dev
   # tests
   libgtest-dev libgmock-dev googletest openssl curl
   qemu-system-x86 busybox-static cpio stress-ng wrk
