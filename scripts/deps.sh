@@ -42,5 +42,6 @@ fi
 
 "$here/bpf-toolchain.sh"
 if [[ "${GTHULHU_SKIP_FERRETDB:-0}" != 1 ]]; then "$here/ferretdb.sh"; fi
+if [[ "${GTHULHU_SKIP_KUBE:-0}" != 1 ]]; then "$here/kube-apiserver.sh"; fi
 if [[ "${GTHULHU_SKIP_KERNEL:-0}" != 1 ]]; then "$here/fetch-kernel.sh"; fi
 log "dependencies ready"
