@@ -246,7 +246,9 @@ Reflector::WatchEnd Reflector::watch() {
     }
     return true;
   };
-  WatchOutcome out = client_.watch(watch_url(from), options_.dead_stream_timeout, on_data);
+  const std::string url = watch_url(from);
+  spdlog::debug("kubernetes: {}: watching {}", options_.name, url);
+  WatchOutcome out = client_.watch(url, options_.dead_stream_timeout, on_data);
   if (stopping_ || out.cancelled) return WatchEnd::Stopped;
   if (end != WatchEnd::Expired) return end;
   if (out.status == 410 || out.reason == "Expired" || out.reason == "Gone") return WatchEnd::Gone;
@@ -273,6 +275,7 @@ bool Reflector::handle_event(const WatchEvent& e, WatchEnd& end) {
         ++stats_.malformed;
         return true;
       }
+      spdlog::debug("kubernetes: {}: bookmark at resourceVersion {}", options_.name, rv);
       std::lock_guard lock(mu_);
       rv_ = rv;
       ++stats_.bookmarks;
