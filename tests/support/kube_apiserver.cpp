@@ -255,7 +255,9 @@ bool KubeApiServer::wait_ready(uint16_t port, Clock::time_point deadline) {
   return false;
 }
 
-void KubeApiServer::stop_apiserver() { apiserver_.stop(); }
+// kube-apiserver drains for about 10 s after SIGTERM while watches are open; tests do
+// not need a graceful drain, so it gets 2 s and is then killed (as a crash would be).
+void KubeApiServer::stop_apiserver() { apiserver_.stop(std::chrono::seconds(2)); }
 
 bool KubeApiServer::restart_apiserver(milliseconds timeout) {
   stop_apiserver();
@@ -263,7 +265,7 @@ bool KubeApiServer::restart_apiserver(milliseconds timeout) {
 }
 
 void KubeApiServer::stop() {
-  apiserver_.stop();
+  stop_apiserver();
   etcd_.stop();
 }
 
