@@ -59,7 +59,7 @@ double pct(std::vector<double> v, double p) {
 
 struct Fleet {
   test::TempDir dir;
-  std::vector<std::unique_ptr<test::ChildProcess>> agents;
+  std::vector<std::unique_ptr<test::ServiceProcess>> agents;
   std::string table;
   void add_agent(const std::string& node, const std::vector<std::string>& pods, const fs::path& key) {
     const fs::path root = dir.path() / node;
@@ -72,8 +72,8 @@ struct Fleet {
     std::ofstream(root / "processes.json") << json{{"processes", procs}}.dump();
     const uint16_t port = test::free_loopback_port();
     const std::string certs = (dir.path() / "certs").string();
-    auto a = std::make_unique<test::ChildProcess>(
-        GTHULHU_AGENT_BINARY, std::vector<std::string>{},
+    auto a = std::make_unique<test::ServiceProcess>(
+        GTHULHU_AGENT_BINARY,
         std::map<std::string, std::string>{{"GTHULHU_AGENT_NODE_NAME", node},
                                            {"GTHULHU_AGENT_STATE_DIR", (root / "state").string()},
                                            {"GTHULHU_AGENT_CGROUP_ROOT", (root / "cgroup").string()},

@@ -18,6 +18,7 @@ gthulhu_pkg(re2 re2)
 gthulhu_pkg(argon2 libargon2)
 gthulhu_pkg(sqlite3 sqlite3)
 gthulhu_pkg(mongoc libmongoc-1.0)
+gthulhu_pkg(yaml yaml-0.1)  # kubeconfig files (coordinator/kube)
 
 find_package(OpenSSL REQUIRED)
 find_package(spdlog REQUIRED)

@@ -4,6 +4,7 @@
 #   Debian packages  -> apt-get (only the missing ones, printed first)
 #   BPF toolchain    -> scripts/bpf-toolchain.sh (bpftool 7.5 + static libbpf 1.5 in the cache)
 #   FerretDB         -> scripts/ferretdb.sh (go install, cached)
+#   etcd + kube-apiserver -> scripts/kube-apiserver.sh (built from Go modules, cached)
 #   sched_ext kernel -> scripts/fetch-kernel.sh (downloaded into the cache, apt sources untouched)
 #   web UI packages  -> scripts/ui-deps.sh (npm ci into ui/node_modules when the lock file changed)
 set -euo pipefail
@@ -18,6 +19,7 @@ packages=(
   libmicrohttpd-dev libgnutls28-dev libssl-dev libcurl4-openssl-dev
   libmongoc-dev libbson-dev libjwt-dev prometheus-cpp-dev libinih-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libre2-dev libargon2-dev libsqlite3-dev
+  libyaml-dev
   # tests
   libgtest-dev libgmock-dev googletest openssl curl
   qemu-system-x86 busybox-static cpio stress-ng wrk
@@ -45,5 +47,6 @@ fi
 "$here/bpf-toolchain.sh"
 "$here/ui-deps.sh"
 if [[ "${GTHULHU_SKIP_FERRETDB:-0}" != 1 ]]; then "$here/ferretdb.sh"; fi
+if [[ "${GTHULHU_SKIP_KUBE:-0}" != 1 ]]; then "$here/kube-apiserver.sh"; fi
 if [[ "${GTHULHU_SKIP_KERNEL:-0}" != 1 ]]; then "$here/fetch-kernel.sh"; fi
 log "dependencies ready"

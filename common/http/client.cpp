@@ -19,13 +19,31 @@ struct Transfer {
   const std::function<bool(std::string_view)>* on_data = nullptr;
   bool stopped_by_callback = false;
   std::map<std::string, std::string>* headers;
+  const Client::StatusDataCallback* on_status_data = nullptr;
+  CURL* handle = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+bool deliver(Transfer* t, std::string_view data) {
+  if (t->on_status_data != nullptr) {
+    long status = 0;
+    curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
+    return (*t->on_status_data)(status, data);
+  }
+  return (*t->on_data)(data);
+}
+
+// Non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK).
+int on_progress(void* userdata, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(userdata);
+  return t->cancel->load() ? 1 : 0;
+}
 
 size_t on_body(char* ptr, size_t size, size_t n, void* userdata) {
   auto* t = static_cast<Transfer*>(userdata);
   const size_t len = size * n;
-  if (t->on_data != nullptr) {
-    if (!(*t->on_data)(std::string_view(ptr, len))) {
+  if (t->on_data != nullptr || t->on_status_data != nullptr) {
+    if (!deliver(t, std::string_view(ptr, len))) {
       t->stopped_by_callback = true;
       return 0;  // makes curl abort with CURLE_WRITE_ERROR
     }
@@ -57,11 +75,6 @@ size_t on_header(char* ptr, size_t size, size_t n, void* userdata) {
   return len;
 }
 
-int on_progress(void* userdata, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* cancel = static_cast<const std::atomic<bool>*>(userdata);
-  return cancel->load() ? 1 : 0;  // non-zero aborts with CURLE_ABORTED_BY_CALLBACK
-}
-
 curl_blob blob_of(const std::string& s) {
   return curl_blob{const_cast<char*>(s.data()), s.size(), CURL_BLOB_COPY};
 }
@@ -84,23 +97,42 @@ ClientResult Client::post_json(const std::string& url, const std::string& json,
 
 ClientResult Client::stream(const std::string& url, const std::vector<std::string>& headers,
                             const std::function<bool(std::string_view)>& on_data) {
-  return perform("GET", url, {}, headers, &on_data);
+  return perform("GET", url, {}, headers, &on_data, nullptr, options_.total_timeout);
+}
+
+ClientResult Client::stream_with_status(const std::string& url,
+                                        const std::vector<std::string>& headers,
+                                        const StatusDataCallback& on_data) {
+  return perform("GET", url, {}, headers, nullptr, &on_data, options_.total_timeout);
 }
 
 ClientResult Client::request(const std::string& method, const std::string& url,
                              const std::string& body, const std::vector<std::string>& headers) {
-  return perform(method, url, body, headers, nullptr);
+  return perform(method, url, body, headers, nullptr, nullptr, options_.total_timeout);
+}
+
+ClientResult Client::request(const std::string& method, const std::string& url,
+                             const std::string& body, const std::vector<std::string>& headers,
+                             std::chrono::milliseconds total_timeout) {
+  return perform(method, url, body, headers, nullptr, nullptr, total_timeout);
 }
 
 ClientResult Client::perform(const std::string& method, const std::string& url,
                              const std::string& body, const std::vector<std::string>& headers,
-                             const std::function<bool(std::string_view)>* on_data) {
+                             const std::function<bool(std::string_view)>* on_data,
+                             const StatusDataCallback* on_status_data,
+                             std::chrono::milliseconds total_timeout) {
   std::lock_guard lock(mu_);
   CURL* c = static_cast<CURL*>(curl_);
   curl_easy_reset(c);  // keeps the connection cache, drops the previous request's options
   ClientResult result;
   Transfer t{&result.response.body, options_.max_response_bytes, false, on_data, false,
-             &result.response.headers};
+             &result.response.headers, on_status_data, c, options_.cancel};
+  if (options_.cancel != nullptr && options_.cancel->load()) {
+    result.cancelled = true;
+    result.error = "cancelled before the request started";
+    return result;
+  }
 
   curl_slist* list = nullptr;
   for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
@@ -113,7 +145,7 @@ ClientResult Client::perform(const std::string& method, const std::string& url,
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(total_timeout.count()));
   if (options_.low_speed_timeout.count() > 0) {
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_timeout.count()));
@@ -164,17 +196,9 @@ ClientResult Client::perform(const std::string& method, const std::string& url,
     curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
   }
   if (options_.cancel != nullptr) {
-    if (options_.cancel->load()) {
-      ClientResult cancelled;
-      cancelled.cancelled = true;
-      cancelled.error = "cancelled";
-      curl_slist_free_all(list);
-      curl_slist_free_all(connect_to);
-      return cancelled;
-    }
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(options_.cancel));
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
   }
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -188,11 +212,14 @@ ClientResult Client::perform(const std::string& method, const std::string& url,
 
   if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && t.stopped_by_callback)) {
     result.ok = true;
+  } else if (rc == CURLE_ABORTED_BY_CALLBACK && options_.cancel != nullptr &&
+             options_.cancel->load()) {
+    result.cancelled = true;
+    result.error = "cancelled";
   } else if (t.overflow) {
     result.error = "response larger than " + std::to_string(options_.max_response_bytes) + " bytes";
   } else {
     result.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-    result.cancelled = rc == CURLE_ABORTED_BY_CALLBACK;
     result.error = std::string(curl_easy_strerror(rc)) + (errbuf[0] ? std::string(": ") + errbuf : "");
   }
   return result;

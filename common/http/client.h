@@ -29,14 +29,15 @@ struct ClientOptions {
   // name (a pod IP for an agent whose certificate names its node): "" = off, else
   // "IP" or "IP:PORT" (curl's CURLOPT_CONNECT_TO with the URL's host and port).
   std::string connect_to;
-  // When set, a transfer in progress ends (within about a second: libcurl's progress
-  // callback rate on an idle connection) once *cancel is true, so a thread blocked in a
-  // long poll or a watch can be stopped. Must outlive the client's requests.
-  const std::atomic<bool>* cancel = nullptr;
   // Source address to bind before connecting ("" = the kernel's choice), e.g. another
   // 127.x.y.z loopback address so tests can act as several clients.
   std::string local_address;
   size_t max_response_bytes = 16 << 20;
+  // When set, a transfer in progress aborts soon after *cancel becomes true (curl's
+  // progress callback runs at least about once a second even on an idle stream), so
+  // stop() of a long-lived watch does not wait for the server. The flag must outlive
+  // the Client. Reported as !ok with `cancelled` set.
+  const std::atomic<bool>* cancel = nullptr;
   std::string user_agent = "gthulhu/" GTHULHU_VERSION;
 };
 
@@ -50,7 +51,7 @@ struct ClientResult {
   bool ok = false;      // a response arrived (any status)
   std::string error;    // transport error when !ok: timeout, refused, TLS...
   bool timed_out = false;
-  bool cancelled = false;  // ended by ClientOptions::cancel
+  bool cancelled = false;  // ClientOptions::cancel was raised
   ClientResponse response;
 };
 
@@ -64,6 +65,11 @@ class Client {
   ClientResult request(const std::string& method, const std::string& url,
                        const std::string& body = {},
                        const std::vector<std::string>& headers = {});
+  // The same with another total timeout than ClientOptions::total_timeout for this one
+  // request (a caller with a deadline of its own, e.g. a lease renewal).
+  ClientResult request(const std::string& method, const std::string& url, const std::string& body,
+                       const std::vector<std::string>& headers,
+                       std::chrono::milliseconds total_timeout);
   ClientResult get(const std::string& url, const std::vector<std::string>& headers = {}) {
     return request("GET", url, {}, headers);
   }
@@ -74,11 +80,18 @@ class Client {
   // false from on_data ends the transfer early (reported ok with the status seen).
   ClientResult stream(const std::string& url, const std::vector<std::string>& headers,
                       const std::function<bool(std::string_view)>& on_data);
+  // The same with the response's HTTP status (known once the headers are in), so an
+  // error body (a JSON Status) can be told apart from a stream of events.
+  using StatusDataCallback = std::function<bool(long status, std::string_view data)>;
+  ClientResult stream_with_status(const std::string& url, const std::vector<std::string>& headers,
+                                  const StatusDataCallback& on_data);
 
  private:
   ClientResult perform(const std::string& method, const std::string& url, const std::string& body,
                        const std::vector<std::string>& headers,
-                       const std::function<bool(std::string_view)>* on_data);
+                       const std::function<bool(std::string_view)>* on_data,
+                       const StatusDataCallback* on_status_data,
+                       std::chrono::milliseconds total_timeout);
   ClientOptions options_;
   std::mutex mu_;
   void* curl_ = nullptr;  // CURL*, kept for connection reuse

@@ -65,8 +65,8 @@ class Processes : public ::testing::Test {
       fs::create_directories(root / "cgroup" / container_path(pod));
       std::ofstream(root / "processes.json")
           << json{{"processes", {{{"pid", 100}, {"comm", "prometheus"}, {"cgroup", container_path(pod)}}}}}.dump();
-      agents[node] = std::make_unique<ChildProcess>(
-          GTHULHU_AGENT_BINARY, std::vector<std::string>{},
+      agents[node] = std::make_unique<ServiceProcess>(
+          GTHULHU_AGENT_BINARY,
           std::map<std::string, std::string>{
               {"GTHULHU_AGENT_NODE_NAME", node},
               {"GTHULHU_AGENT_STATE_DIR", (root / "state").string()},
@@ -94,8 +94,8 @@ class Processes : public ::testing::Test {
       table += (table.empty() ? "" : ",") + node + "=https://" + node + ":" + std::to_string(port) +
                "@127.0.0.1:" + std::to_string(port);
     }
-    coordinator = std::make_unique<ChildProcess>(
-        GTHULHU_COORDINATOR_BINARY, std::vector<std::string>{},
+    coordinator = std::make_unique<ServiceProcess>(
+        GTHULHU_COORDINATOR_BINARY,
         std::map<std::string, std::string>{
             {"GTHULHU_SERVER_LISTEN", "127.0.0.1:" + std::to_string(coordinator_port)},
             {"GTHULHU_SQLITE_PATH", (dir.path() / "coordinator.db").string()},
@@ -158,8 +158,8 @@ class Processes : public ::testing::Test {
   TempDir dir;
   fs::path key_file;
   std::map<std::string, uint16_t> ports;
-  std::map<std::string, std::unique_ptr<ChildProcess>> agents;
-  std::unique_ptr<ChildProcess> coordinator;
+  std::map<std::string, std::unique_ptr<ServiceProcess>> agents;
+  std::unique_ptr<ServiceProcess> coordinator;
   uint16_t coordinator_port = 0;
   std::string token;
 };
