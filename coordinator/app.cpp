@@ -14,6 +14,7 @@
 #include "coordinator/dispatch/dispatch_config.h"
 #include "coordinator/dispatch/static_agent_directory.h"
 #include "coordinator/ha/leader_elector.h"
+#include "coordinator/kube/kube_factory.h"
 #include "coordinator/openapi/openapi.h"
 #include "coordinator/pods/static_pod_source.h"
 #include "coordinator/rbac/authorizer.h"
@@ -74,6 +75,7 @@ config::Schema App::schema() {
   s.add_path("pods", "inventory_file", "",
              "Static pod inventory (JSON) used when no Kubernetes cluster is configured");
   add_dispatch_config(s);
+  add_kube_config(s);
   return s;
 }
 
@@ -108,21 +110,35 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
       *store_, *tokens_,
       std::chrono::duration_cast<std::chrono::milliseconds>(cfg.get_duration("auth.role_cache_ttl")));
 
-  std::shared_ptr<StaticPodSource> inventory;
-  if (cfg.is_set("pods.inventory_file")) {
-    inventory = StaticPodSource::from_file(cfg.get_path("pods.inventory_file"));
-    spdlog::info("pod inventory {}: {} pods", cfg.get_path("pods.inventory_file").string(),
-                 inventory->pods().size());
+  std::optional<KubeComponents> kube = make_kube_components(cfg);
+  if (kube) {
+    // Every replica keeps the pod cache (previews and counts work anywhere); only the
+    // Lease holder plans and pushes.
+    pods_ = kube->pods;
+    agents_ = kube->agents;
+    elector_ = kube->elector;
+    if (!cfg.get_string("agents.static").empty()) {
+      spdlog::warn("agents.static is ignored: agents are found from their pods (kubernetes.agent_selector)");
+    }
   } else {
-    inventory = std::make_shared<StaticPodSource>();
-    spdlog::warn("no pod source configured (pods.inventory_file): strategies get no intents");
+    std::shared_ptr<StaticPodSource> inventory;
+    if (cfg.is_set("pods.inventory_file")) {
+      inventory = StaticPodSource::from_file(cfg.get_path("pods.inventory_file"));
+      spdlog::info("pod inventory {}: {} pods", cfg.get_path("pods.inventory_file").string(),
+                   inventory->pods().size());
+    } else {
+      inventory = std::make_shared<StaticPodSource>();
+      spdlog::warn("no pod source configured (kubernetes.mode or pods.inventory_file): strategies get no intents");
+    }
+    static_pods_ = inventory.get();
+    pods_ = std::move(inventory);
+    agents_ = std::make_shared<StaticAgentDirectory>(StaticAgentDirectory::parse(cfg.get_string("agents.static")));
+    elector_ = std::make_shared<AlwaysLeader>();
   }
-  static_pods_ = inventory.get();
-  pods_ = std::move(inventory);
-  agents_ = std::make_shared<StaticAgentDirectory>(StaticAgentDirectory::parse(cfg.get_string("agents.static")));
-  elector_ = std::make_shared<AlwaysLeader>();
   control_ = std::make_unique<ControlLoop>(*store_, *pods_, *agents_, *elector_, dispatch_settings(cfg),
                                            system_millis);
+  // The control loop subscribed to pods and agents: the watches may start now.
+  if (kube) kube->start();
 
   admin_username_ = cfg.get_string("admin.username");
   admin_password_ = cfg.get_string("admin.password");
