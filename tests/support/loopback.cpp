@@ -64,6 +64,29 @@ std::string RawConnection::read_until_close(std::chrono::milliseconds timeout) {
   return out;
 }
 
+std::string RawConnection::read_response(std::chrono::milliseconds timeout) {
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  for (;;) {
+    const auto head_end = out.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      size_t length = 0;
+      const auto cl = out.find("Content-Length: ");
+      if (cl != std::string::npos && cl < head_end) length = std::stoul(out.substr(cl + 16));
+      if (out.size() >= head_end + 4 + length) return out;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return out;
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return out;
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
 bool RawConnection::closed_by_peer_within(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[4096];

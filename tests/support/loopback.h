@@ -23,6 +23,9 @@ class RawConnection {
   bool send_all(const std::string& data);
   // Reads until the peer closes or the timeout passes; returns what arrived.
   std::string read_until_close(std::chrono::milliseconds timeout);
+  // Reads one HTTP response (head + Content-Length body) without waiting for a close;
+  // returns what arrived when the timeout passes first.
+  std::string read_response(std::chrono::milliseconds timeout);
   // True when the server closed the connection within the timeout.
   bool closed_by_peer_within(std::chrono::milliseconds timeout);
   // Sends `data` one byte every `interval` (then keeps sending `filler` bytes) until
