@@ -3,10 +3,10 @@
 // cluster (kube/agent_pod_directory.h), or from a static node -> URL table in the
 // configuration (dispatch/static_agent_directory.h).
 #include <cstdint>
-#include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "coordinator/support/change_listeners.h"
 
 namespace gthulhu::coordinator {
 
@@ -21,32 +21,12 @@ struct AgentEndpoint {
   bool operator==(const AgentEndpoint&) const = default;
 };
 
-class AgentDirectory {
+// subscribe(): called after the set of agents changed, on the directory's own thread.
+class AgentDirectory : public ChangeListeners {
  public:
-  using Listener = std::function<void()>;
   virtual ~AgentDirectory() = default;
   // One endpoint per node, sorted by node name.
   virtual std::vector<AgentEndpoint> agents() const = 0;
-
-  // Callback after the set of agents changed (on the directory's own thread; quick).
-  void subscribe(Listener listener) {
-    std::lock_guard lock(listeners_mu_);
-    listeners_.push_back(std::move(listener));
-  }
-
- protected:
-  void notify_listeners() const {
-    std::vector<Listener> copy;
-    {
-      std::lock_guard lock(listeners_mu_);
-      copy = listeners_;
-    }
-    for (const auto& l : copy) l();
-  }
-
- private:
-  mutable std::mutex listeners_mu_;
-  std::vector<Listener> listeners_;
 };
 
 }  // namespace gthulhu::coordinator

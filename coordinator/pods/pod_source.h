@@ -1,11 +1,11 @@
 #pragma once
 // Where the coordinator learns which pods exist: a Kubernetes list+watch
 // (kube/pod_reflector.h) or a static inventory file (pods/static_pod_source.h).
-#include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "coordinator/support/change_listeners.h"
 
 namespace gthulhu::coordinator {
 
@@ -23,9 +23,10 @@ struct Pod {
 // Pods that may receive intents: scheduled on a node and not finished.
 bool is_schedulable(const Pod& pod);
 
-class PodSource {
+// subscribe(): called after every change (the pod source also once when it first
+// becomes synced), on the source's own thread.
+class PodSource : public ChangeListeners {
  public:
-  using Listener = std::function<void()>;
   virtual ~PodSource() = default;
   // A consistent snapshot of every known pod, in a stable order (namespace, name).
   virtual std::vector<Pod> pods() const = 0;
@@ -33,28 +34,6 @@ class PodSource {
   virtual std::vector<std::string> nodes() const = 0;
   // True once the source has a complete view (a watch has synced, a file was read).
   virtual bool synced() const = 0;
-
-  // Registers a callback run after every change of the pod set (and once when the
-  // source first becomes synced). It runs on the source's own thread and must be
-  // quick (mark something dirty, wake a worker); it may call pods().
-  void subscribe(Listener listener) {
-    std::lock_guard lock(listeners_mu_);
-    listeners_.push_back(std::move(listener));
-  }
-
- protected:
-  void notify_listeners() const {
-    std::vector<Listener> copy;
-    {
-      std::lock_guard lock(listeners_mu_);
-      copy = listeners_;
-    }
-    for (const auto& l : copy) l();
-  }
-
- private:
-  mutable std::mutex listeners_mu_;
-  std::vector<Listener> listeners_;
 };
 
 }  // namespace gthulhu::coordinator
