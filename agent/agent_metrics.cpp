@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/metrics/families.h"
+
 namespace gthulhu::agent {
 namespace {
 
@@ -13,24 +15,8 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-MetricFamily family(std::string name, std::string help, MetricType type) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
-}
-
-void add_value(MetricFamily& f, double v, std::vector<ClientMetric::Label> labels = {}) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  if (f.type == MetricType::Counter) {
-    m.counter.value = v;
-  } else {
-    m.gauge.value = v;
-  }
-  f.metric.push_back(std::move(m));
-}
+using metrics::add_value;
+using metrics::family;
 
 class AgentCollector : public prometheus::Collectable {
  public:

@@ -21,6 +21,7 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
   if (pattern.empty() || pattern[0] != '/') {
     throw std::invalid_argument("route pattern must start with '/': " + pattern);
   }
+  if (wrap_) handler = wrap_(std::move(handler));
   Route r{std::move(method), pattern, split_path(pattern), std::move(handler)};
   for (size_t i = 0; i < r.segments.size(); ++i) {
     if (r.segments[i] == "*" && i + 1 != r.segments.size()) {

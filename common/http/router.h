@@ -2,6 +2,7 @@
 // Method + path routing with `:name` path parameters and a trailing `*` wildcard.
 // Matching is by segments; a literal segment beats a parameter at the same depth so
 // `/users/self` and `/users/:id` can coexist regardless of registration order.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,12 @@ class Router {
   void post(std::string p, Handler h) { add("POST", std::move(p), std::move(h)); }
   void put(std::string p, Handler h) { add("PUT", std::move(p), std::move(h)); }
   void del(std::string p, Handler h) { add("DELETE", std::move(p), std::move(h)); }
+
+  // Every route added after this call is registered as wrap(handler): one place for a
+  // rule that covers a group of routes (for example "503 until the store is ready").
+  // An empty function stops wrapping.
+  using Wrapper = std::function<Handler(Handler)>;
+  void wrap_next_routes(Wrapper wrap) { wrap_ = std::move(wrap); }
 
   enum class Outcome { kMatched, kNotFound, kMethodNotAllowed };
   struct Match {
@@ -43,6 +50,7 @@ class Router {
   static int match_segments(const Route& route, const std::vector<std::string>& path,
                             std::map<std::string, std::string>* params);
   std::vector<Route> routes_;
+  Wrapper wrap_;
 };
 
 std::vector<std::string> split_path(const std::string& path);

@@ -29,6 +29,17 @@ http::Handler guarded(http::Handler fn) {
   };
 }
 
+http::Handler until_ready(ApiContext& ctx, http::Handler fn) {
+  return [&ctx, fn = std::move(fn)](http::Request& req) {
+    if (ctx.ready != nullptr && !ctx.ready->load()) {
+      return http::json_error(503, "coordinator is starting (store migration and bootstrap not "
+                                   "finished); retry later")
+          .with_header("Retry-After", "1");
+    }
+    return fn(req);
+  };
+}
+
 http::Handler authed(ApiContext& ctx, std::string permission, AuthedHandler fn) {
   return guarded([&ctx, permission = std::move(permission), fn = std::move(fn)](
                      http::Request& req) -> http::Response {

@@ -21,6 +21,10 @@ using json = nlohmann::json;
 // 401); any other exception -> 500 "Internal Server Error", logged with the request id.
 http::Handler guarded(http::Handler fn);
 
+// 503 "coordinator is starting ..." with Retry-After until ctx.ready is set (the store
+// migrated and bootstrapped), so a client never sees a store error from a half-made schema.
+http::Handler until_ready(ApiContext& ctx, http::Handler fn);
+
 using AuthedHandler = std::function<http::Response(http::Request&, const Principal&)>;
 // guarded + Authorizer::authorize(Authorization header, permission) first.
 http::Handler authed(ApiContext& ctx, std::string permission, AuthedHandler fn);

@@ -1,6 +1,7 @@
 #include <prometheus/registry.h>
 
 #include "common/metrics/exposition.h"
+#include "coordinator/api/dispatch_metrics.h"
 #include "coordinator/api/route_support.h"
 #include "coordinator/api/routes.h"
 
@@ -31,6 +32,7 @@ void add_system_routes(http::Router& r, ApiContext& ctx,
                                  {"endpoints", "see /swagger/ (OpenAPI at /swagger/doc.json)"}});
         }));
   metrics::Collectables sources(registries.begin(), registries.end());
+  sources.push_back(make_dispatch_collector(ctx.control));
   r.get("/metrics", metrics::exposition_handler(std::move(sources)));
 }
 

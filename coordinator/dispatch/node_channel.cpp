@@ -1,5 +1,7 @@
 #include "coordinator/dispatch/node_channel.h"
 
+#include <string_view>
+
 #include <spdlog/spdlog.h>
 
 #include "common/wire/intent_request.h"
@@ -264,6 +266,8 @@ AgentCall<wire::ApplyResponse> NodeChannel::send(AgentClient& client, const nloh
     std::lock_guard lock(mu_);
     status_.last_push_bytes = text.size();
     status_.last_push_kind = kind;
+    status_.push_bytes += text.size();
+    (std::string_view(kind) == "delta" ? status_.delta_pushes : status_.full_pushes)++;
   }
   return client.post_intents(text);
 }
@@ -288,6 +292,7 @@ void NodeChannel::failed(const AgentCallError& error, const char* what) {
   std::lock_guard lock(mu_);
   if (stopping_) return;
   const std::string reason = std::string(what) + ": " + error.message;
+  status_.failures++;
   if (status_.status != NodeReachability::kUnreachable || status_.reason != reason) {
     spdlog::warn("dispatch: node {} ({}): {}", node_, status_.agent_url, reason);
   }

@@ -30,7 +30,13 @@ struct NodeStatus {
   // The last request body sent to the agent: its size and whether it was a delta or
   // the full set (answers "how much does a one-pod change cost on the wire").
   std::size_t last_push_bytes = 0;
-  std::string last_push_kind;  // "delta" | "full" | 
+  std::string last_push_kind;  // "delta" | "full" | ""
+  // Since the coordinator started (for /metrics): requests that carried intents, by
+  // kind, the bytes they carried, and failed calls of any kind (push, read, probe).
+  uint64_t delta_pushes = 0;
+  uint64_t full_pushes = 0;
+  uint64_t push_bytes = 0;
+  uint64_t failures = 0;
   std::map<IntentState, std::size_t> intents_by_state;
 };
 

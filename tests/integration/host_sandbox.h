@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "tests/support/eventually.h"
+
 namespace gthulhu::test {
 
 // Where cgroup2 is mounted, from /proc/self/mountinfo: /sys/fs/cgroup on a pure v2
@@ -109,11 +111,5 @@ class Child {
   pid_t pid_;
   bool reaped_ = false;
 };
-
-// Polls cond every few milliseconds until it holds or timeout passes. The default
-// deadline is generous on purpose: it only bounds a failure, and a loaded machine
-// (the 2-core CI, stress-ng beside the tests) can take seconds to run a process.
-bool eventually(const std::function<bool()>& cond,
-                std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 }  // namespace gthulhu::test

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "coordinator/store/store.h"
+#include "tests/support/loopback.h"
 #include "tests/unit/coordinator_harness.h"
 
 namespace gthulhu::test {
@@ -656,6 +657,28 @@ TEST(CoordinatorApi, UserPermissionsUpdateAndSelfScoping) {
   auto demote = h.call("PUT", "/api/v1/users/permissions",
                        json{{"userID", self.data()["id"]}, {"roles", json::array()}}, admin);
   EXPECT_EQ(demote.status, 409) << demote;
+}
+
+// While the store is still being migrated (here: a MongoDB nobody listens for), routes
+// that need it answer 503 + Retry-After in words, never a store error or a 500.
+TEST(CoordinatorApi, StoreRoutesAnswer503UntilTheStoreIsReady) {
+  const std::string nobody = "mongodb://127.0.0.1:" + std::to_string(free_loopback_port());
+  CoordinatorHarness h({{"GTHULHU_STORE_BACKEND", "mongodb"},
+                        {"GTHULHU_MONGODB_URI", nobody},
+                        {"GTHULHU_MONGODB_SERVER_SELECTION_TIMEOUT", "200ms"}},
+                       /*wait_for_ready=*/false);
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/api/v1/auth/login"}, {"GET", "/api/v1/strategies/self"},
+           {"GET", "/api/v1/nodes"}, {"GET", "/api/v1/users"}}) {
+    auto r = method == "POST" ? h.login(kAdminUser, kAdminPassword) : h.call(method, path);
+    EXPECT_EQ(r.status, 503) << method << " " << path << ": " << r;
+    EXPECT_NE(r.error().find("starting"), std::string::npos) << r;
+    EXPECT_EQ(r.headers["retry-after"], "1") << r;
+  }
+  auto health = h.call("GET", "/health");
+  EXPECT_EQ(health.status, 503) << health;
+  EXPECT_EQ(health.body["store"]["starting"], true) << health;
+  EXPECT_EQ(h.call("GET", "/version").status, 200);
 }
 
 TEST(CoordinatorApi, HealthVersionAndNodes) {

@@ -54,7 +54,8 @@ class CoordinatorHarness {
  public:
   // `extra` overrides the test configuration (a GTHULHU_PODS_INVENTORY_FILE of the
   // test's own replaces kDefaultInventory).
-  explicit CoordinatorHarness(config::Environment extra = {}) {
+  // `wait_for_ready` false: return once the server listens (the store may still be starting).
+  explicit CoordinatorHarness(config::Environment extra = {}, bool wait_for_ready = true) {
     spdlog::set_level(spdlog::level::warn);
     const auto inv = dir_.write("inventory.json", kDefaultInventory);
     config::Environment env = {
@@ -73,7 +74,7 @@ class CoordinatorHarness {
     config_ = config::Config::load(coordinator::App::schema(), std::nullopt, env);
     app_ = std::make_unique<coordinator::App>(config_);
     app_->start();
-    if (!app_->wait_ready(std::chrono::seconds(20))) {
+    if (wait_for_ready && !app_->wait_ready(std::chrono::seconds(20))) {
       throw std::runtime_error("coordinator did not become ready: " +
                                app_->fatal_error().value_or("timeout"));
     }

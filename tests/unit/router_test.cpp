@@ -69,6 +69,24 @@ TEST(Router, HeadIsServedByGet) {
   EXPECT_EQ(call(r.match("HEAD", "/x")), 7);
 }
 
+TEST(Router, WrapperCoversOnlyTheRoutesAddedWhileItIsSet) {
+  Router r;
+  r.get("/before", tag(1));
+  r.wrap_next_routes([](gthulhu::http::Handler h) {
+    return [h = std::move(h)](Request& req) {
+      Response resp = h(req);
+      resp.status += 100;
+      return resp;
+    };
+  });
+  r.get("/during", tag(2));
+  r.wrap_next_routes({});
+  r.get("/after", tag(3));
+  EXPECT_EQ(call(r.match("GET", "/before")), 1);
+  EXPECT_EQ(call(r.match("GET", "/during")), 102);
+  EXPECT_EQ(call(r.match("GET", "/after")), 3);
+}
+
 TEST(Router, RejectsBadPatternsAndDuplicates) {
   Router r;
   EXPECT_THROW(r.get("no-slash", tag(1)), std::invalid_argument);
