@@ -267,16 +267,16 @@ void IntentLedger::write_states() {
     pending_writes_.clear();
     writes_in_flight_ = batch.size();
     lock.unlock();
-    bool failed = false;
-    for (const auto& [id, w] : batch) {
-      auto r = store_.update_intent_state(id, w.state, w.reason, w.at);
-      // kNotFound: the intent was replaced or deleted meanwhile; nothing to record.
-      if (!r.ok() && r.code() != StoreErrc::kNotFound) {
-        spdlog::warn("intent {}: recording its state failed: {}", id, r.error().message);
-        failed = true;
-        std::lock_guard relock(writes_mu_);
-        pending_writes_.try_emplace(id, w);  // retried with the next batch unless newer
-      }
+    // One store call (one transaction on SQLite) for the whole batch.
+    std::vector<IntentStateUpdate> updates;
+    updates.reserve(batch.size());
+    for (const auto& [id, w] : batch) updates.push_back({id, w.state, w.reason, w.at});
+    auto written = store_.update_intent_states(updates);
+    const bool failed = !written.ok();
+    if (failed) {
+      spdlog::warn("recording {} intent states failed: {}", batch.size(), written.error().message);
+      std::lock_guard relock(writes_mu_);
+      for (auto& [id, w] : batch) pending_writes_.try_emplace(id, w);  // retried unless newer
     }
     lock.lock();
     writes_in_flight_ = 0;

@@ -928,4 +928,20 @@ Result<Intent> SqliteStore::update_intent_state(const std::string& id, IntentSta
   });
 }
 
+Result<std::size_t> SqliteStore::update_intent_states(const std::vector<IntentStateUpdate>& updates) {
+  return with_connection(*pool_, [&](Connection& c) -> Result<std::size_t> {
+    Tx tx(c);
+    std::size_t written = 0;
+    for (const auto& u : updates) {
+      Stmt s(c,  // prepared once per connection (cached), reset per row
+             "UPDATE intents SET state = ?, state_reason = ?, updated_at = ?, "
+             "version = version + 1 WHERE id = ?");
+      s.bind(1, static_cast<int>(u.state)).bind(2, u.reason).bind(3, u.at).bind(4, u.id).run();
+      written += s.changes() > 0 ? 1 : 0;
+    }
+    tx.commit();
+    return written;
+  });
+}
+
 }  // namespace gthulhu::coordinator

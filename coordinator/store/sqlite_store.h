@@ -72,6 +72,7 @@ class SqliteStore final : public Store {
                         const std::optional<std::string>& creator_id) override;
   Result<Intent> update_intent_state(const std::string& id, IntentState state,
                                      const std::string& reason, UnixMillis now) override;
+  Result<std::size_t> update_intent_states(const std::vector<IntentStateUpdate>& updates) override;
 
   class Connection;  // sqlite_store.cpp
   class Pool;

@@ -37,6 +37,14 @@ struct IntentFilter {
   std::optional<std::string> node_id;
 };
 
+// One agent-reported state for Store::update_intent_states.
+struct IntentStateUpdate {
+  std::string id;
+  IntentState state = IntentState::kUnknown;
+  std::string reason;
+  UnixMillis at = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -122,6 +130,11 @@ class Store {
   // Records what an agent reported (last writer wins, no version check; version += 1).
   virtual Result<Intent> update_intent_state(const std::string& id, IntentState state,
                                              const std::string& reason, UnixMillis now) = 0;
+  // Many such records at once, in one transaction where the backend has them (the
+  // control loop's writer batches what agents report: one commit, not one per intent).
+  // Ids that no longer exist are skipped (replaced or deleted meanwhile); returns how
+  // many were written. The default records them one by one.
+  virtual Result<std::size_t> update_intent_states(const std::vector<IntentStateUpdate>& updates);
 };
 
 }  // namespace gthulhu::coordinator

@@ -770,6 +770,34 @@ TEST_P(StoreContractTest, UpdateIntentState) {
               StoreErrc::kNotFound);
 }
 
+TEST_P(StoreContractTest, UpdateIntentStatesRecordsABatchAndSkipsTheGone) {
+  auto s = store().create_strategy(make_strategy(id_of(1), 1));
+  ASSERT_OK(s);
+  const Intent a = make_intent(*s, "p1", "n", 1), b = make_intent(*s, "p2", "n", 2);
+  ASSERT_OK(store().replace_strategy_intents(s->id, {a, b}));
+  auto written = store().update_intent_states({{a.id, IntentState::kApplied, "", 1900000000001},
+                                               {id_of(397), IntentState::kApplied, "", 1},
+                                               {b.id, IntentState::kFailed, "invalid regex", 1900000000002}});
+  ASSERT_OK(written);
+  EXPECT_EQ(*written, 2u);
+  auto all = store().list_intents({});
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 2u);
+  for (const auto& i : *all) {
+    EXPECT_EQ(i.version, 2) << i.id;
+    if (i.id == a.id) {
+      EXPECT_EQ(i.state, IntentState::kApplied);
+      EXPECT_EQ(i.updated_at, 1900000000001);
+    } else {
+      EXPECT_EQ(i.state, IntentState::kFailed);
+      EXPECT_EQ(i.state_reason, "invalid regex");
+    }
+  }
+  auto none = store().update_intent_states({});
+  ASSERT_OK(none);
+  EXPECT_EQ(*none, 0u);
+}
+
 TEST_P(StoreContractTest, UnicodeAndQuotesRoundTrip) {
   User u = make_user("zoë'; DROP TABLE users; --\"", 1);
   ASSERT_OK(store().create_user(u));
