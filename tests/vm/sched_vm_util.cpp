@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -360,6 +361,10 @@ int burst_loop(int threads, double start, double seconds, double sleep_us, const
   for (auto& t : ts) t.join();
   std::ofstream f(out);
   f << "work " << bursts.load() << "\n";
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  f << "utime " << ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec << "\n";
+  f << "stime " << ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec << "\n";
   for (const auto& l : lats)
     for (double v : l) f << "lat " << v << "\n";
   return 0;
@@ -425,6 +430,8 @@ WorkerReport read_report(const std::string& path) {
   while (in >> key >> v) {
     if (key == "work") r.work = static_cast<uint64_t>(v);
     else if (key == "lat") r.latencies_us.push_back(v);
+    else if (key == "utime") r.utime_us = v;
+    else if (key == "stime") r.stime_us = v;
   }
   return r;
 }

@@ -120,6 +120,7 @@ uint64_t spin_iterations_for(double cpu_us);
 struct WorkerReport {
   uint64_t work = 0;
   std::vector<double> latencies_us;
+  double utime_us = 0, stime_us = 0;  // burst workers: their user and system CPU time
 };
 WorkerReport read_report(const std::string& path);
 double percentile(std::vector<double> values, double p);

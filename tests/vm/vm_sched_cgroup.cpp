@@ -460,10 +460,11 @@ void mix_round(Checker& c, Pass& pass, MixCgroups& m, MixFigures* f,
   for (double v : rep.latencies_us) late_sum += v;
   // How late the sleepers ran against the time they asked for: timer delivery of the
   // emulated machine plus the wakeup-to-run time (information only).
-  c.info("%s round: sleepers ran late p50 %.0f us, mean %.0f us (%zu sleeps)", pass.name,
-         percentile(rep.latencies_us, 50),
+  c.info("%s round: sleepers ran late p50 %.0f us, mean %.0f us (%zu sleeps); CPU per burst "
+         "user %.0f us, system %.0f us", pass.name, percentile(rep.latencies_us, 50),
          rep.latencies_us.empty() ? 0.0 : late_sum / rep.latencies_us.size(),
-         rep.latencies_us.size());
+         rep.latencies_us.size(), work ? rep.utime_us / work : 0.0,
+         work ? rep.stime_us / work : 0.0);
   double cpus = window * g_ncpu;
   c.info("%s round: sensitive %llu bursts, wakeup-to-run p50 %.0f us p99 %.0f us (%zu wakeups); "
          "shares of %d CPUs: sensitive %.1f%%, hog %.1f%%, batch %.1f%%",
