@@ -19,7 +19,9 @@
 //                (never above +10%)
 //   node mix     Guaranteed latency-sensitive pod (priority 10, 2 CPUs), a
 //                Burstable hog, a BestEffort batch pod, kubelet-style weights: the
-//                sensitive pod's work and p99 wakeup latency, the hog's and batch's shares
+//                sensitive pod's work (bursts of a fixed amount of computation) and p99
+//                wakeup latency, the hog's and batch's shares; per gthulhu round the
+//                scheduler's counters over the window and the pod's CPU per burst
 // Cgroups of the first setup exist before the scheduler attaches (ops.cgroup_init
 // picks their weights up); all others are created and configured while it runs
 // (cgroup_init, set_weight, set_bandwidth, set_idle).
