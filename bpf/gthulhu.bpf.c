@@ -1307,22 +1307,11 @@ void BPF_STRUCT_OPS(gthulhu_enqueue, struct task_struct *p, u64 enq_flags)
 		preempt_idle_class(p);
 }
 
-/*
- * vtime of the first task of @dsq_id, if any. Every dispatch on every CPU looks at the
- * shared DSQ's head: a lockless peek (7.x) instead of an iterator, whose every step
- * takes the DSQ's lock that all CPUs' enqueues and moves contend for.
- */
+/* vtime of the first task of @dsq_id, if any. */
 static bool dsq_head_vtime(u64 dsq_id, u64 *vtime)
 {
 	struct task_struct *p;
 
-	if (bpf_ksym_exists(scx_bpf_dsq_peek)) {
-		p = scx_bpf_dsq_peek(dsq_id);
-		if (!p)
-			return false;
-		*vtime = p->scx.dsq_vtime;
-		return true;
-	}
 	bpf_for_each(scx_dsq, p, dsq_id, 0) {
 		*vtime = p->scx.dsq_vtime;
 		return true;
