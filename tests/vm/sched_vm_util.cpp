@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdarg>
+#include <functional>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -314,8 +316,29 @@ int worker_pinspin(int cpu, int threads, double start, double seconds, const std
   return 0;
 }
 
+// The burst loop of `burst` and `burstwork`: `burst_once` does one burst.
+int burst_loop(int threads, double start, double seconds, double sleep_us, const std::string& out,
+               const std::function<void()>& burst_once);
+
 int worker_burst(int threads, double start, double seconds, double burst_us, double sleep_us,
                  const std::string& out) {
+  return burst_loop(threads, start, seconds, sleep_us, out, [burst_us] {
+    double until = thread_cpu_s() + burst_us / 1e6;
+    while (thread_cpu_s() < until) {
+      spin(500);
+    }
+  });
+}
+
+int worker_burst_work(int threads, double start, double seconds, uint64_t iterations,
+                      double sleep_us, const std::string& out) {
+  return burst_loop(threads, start, seconds, sleep_us, out, [iterations] {
+    for (uint64_t done = 0; done < iterations; done += 500) spin(500);
+  });
+}
+
+int burst_loop(int threads, double start, double seconds, double sleep_us, const std::string& out,
+               const std::function<void()>& burst_once) {
   // Timer slack would add up to 50 us to every sleep and blur what we measure.
   ::prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   std::atomic<uint64_t> bursts{0};
@@ -328,10 +351,7 @@ int worker_burst(int threads, double start, double seconds, double burst_us, dou
       auto& lat = lats[i];
       lat.reserve(8192);
       while (now_s() < end) {
-        double until = thread_cpu_s() + burst_us / 1e6;
-        while (thread_cpu_s() < until) {
-          spin(500);
-        }
+        burst_once();
         bursts++;
         double wake = now_s() + sleep_us / 1e6;
         sleep_until(wake);
@@ -341,6 +361,10 @@ int worker_burst(int threads, double start, double seconds, double burst_us, dou
   for (auto& t : ts) t.join();
   std::ofstream f(out);
   f << "work " << bursts.load() << "\n";
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  f << "utime " << ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec << "\n";
+  f << "stime " << ru.ru_stime.tv_sec * 1e6 + ru.ru_stime.tv_usec << "\n";
   for (const auto& l : lats)
     for (double v : l) f << "lat " << v << "\n";
   return 0;
@@ -358,6 +382,23 @@ int worker_threads(int n) {
 
 }  // namespace
 
+uint64_t spin_iterations_for(double cpu_us) {
+  // The fastest of a few samples: a sample the vCPU was descheduled in (the emulator
+  // runs one vCPU at a time) reads as slow, never as fast.
+  double best = 0;
+  for (int i = 0; i < 20; i++) {
+    uint64_t n = 0;
+    double t0 = thread_cpu_s(), t1 = t0;
+    while (t1 - t0 < 0.005) {
+      spin(500);
+      n += 500;
+      t1 = thread_cpu_s();
+    }
+    best = std::max(best, n / (t1 - t0));
+  }
+  return static_cast<uint64_t>(best * cpu_us / 1e6);
+}
+
 bool run_worker(int argc, char** argv, int* status) {
   if (argc < 3 || std::strcmp(argv[1], "--worker") != 0) return false;
   std::string mode = argv[2];
@@ -367,6 +408,9 @@ bool run_worker(int argc, char** argv, int* status) {
   } else if (mode == "burst" && a.size() == 6) {
     *status = worker_burst(std::stoi(a[0]), std::stod(a[1]), std::stod(a[2]), std::stod(a[3]),
                            std::stod(a[4]), a[5]);
+  } else if (mode == "burstwork" && a.size() == 6) {
+    *status = worker_burst_work(std::stoi(a[0]), std::stod(a[1]), std::stod(a[2]),
+                                std::stoull(a[3]), std::stod(a[4]), a[5]);
   } else if (mode == "pinspin" && a.size() == 5) {
     *status = worker_pinspin(std::stoi(a[0]), std::stoi(a[1]), std::stod(a[2]), std::stod(a[3]), a[4]);
   } else if (mode == "threads" && a.size() == 1) {
@@ -386,6 +430,8 @@ WorkerReport read_report(const std::string& path) {
   while (in >> key >> v) {
     if (key == "work") r.work = static_cast<uint64_t>(v);
     else if (key == "lat") r.latencies_us.push_back(v);
+    else if (key == "utime") r.utime_us = v;
+    else if (key == "stime") r.stime_us = v;
   }
   return r;
 }

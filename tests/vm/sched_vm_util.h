@@ -103,6 +103,9 @@ int wait_worker(pid_t pid);
 //   burst  THREADS START_S SECONDS BURST_US SLEEP_US OUT
 //          spin BURST_US of thread CPU time, sleep until now+SLEEP_US, record the
 //          wakeup latency (actual - intended wake time) in us
+//   burstwork THREADS START_S SECONDS ITERATIONS SLEEP_US OUT
+//          as burst, but each burst is a fixed amount of work (ITERATIONS spin loop
+//          iterations, see spin_iterations_for) rather than of thread CPU time
 //   threads N                               start N short threads and exit
 //   pinspin CPU THREADS START_S SECONDS OUT spin like `spin`, each thread first
 //          restricted to CPU with sched_setaffinity
@@ -110,9 +113,14 @@ int wait_worker(pid_t pid);
 // Returns true and sets *status if argv asked for a worker.
 bool run_worker(int argc, char** argv, int* status);
 
+// Spin loop iterations this thread does in `cpu_us` of CPU time when it runs
+// undisturbed (the burstwork workers' unit of work); call it on an idle machine.
+uint64_t spin_iterations_for(double cpu_us);
+
 struct WorkerReport {
   uint64_t work = 0;
   std::vector<double> latencies_us;
+  double utime_us = 0, stime_us = 0;  // burst workers: their user and system CPU time
 };
 WorkerReport read_report(const std::string& path);
 double percentile(std::vector<double> values, double p);

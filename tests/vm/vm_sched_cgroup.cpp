@@ -19,12 +19,15 @@
 //                (never above +10%)
 //   node mix     Guaranteed latency-sensitive pod (priority 10, 2 CPUs), a
 //                Burstable hog, a BestEffort batch pod, kubelet-style weights: the
-//                sensitive pod's work and p99 wakeup latency, the hog's and batch's shares
+//                sensitive pod's work (bursts of a fixed amount of computation) and p99
+//                wakeup latency, the hog's and batch's shares; per gthulhu round the
+//                scheduler's counters over the window and the pod's CPU per burst
 // Cgroups of the first setup exist before the scheduler attaches (ops.cgroup_init
 // picks their weights up); all others are created and configured while it runs
 // (cgroup_init, set_weight, set_bandwidth, set_idle).
-//   vm_sched_cgroup [weights] [MEASURE_SECONDS]   (default 3; limits always use 5 s)
-//   "weights" runs the weight setups only (the second kernel's boot).
+//   vm_sched_cgroup [weights|mix] [MEASURE_SECONDS]   (default 3; limits always use 5 s)
+//   "weights" runs the weight setups only (the second kernel's boot), "mix" the node
+//   mix only (a quick look at it while working on the scheduler).
 #include <bpf/bpf.h>
 #include <unistd.h>
 
@@ -48,6 +51,7 @@ constexpr int kPlacementCpus = 64;
 
 int g_ncpu = 1;
 double g_measure = 3.0;
+uint64_t g_burst_iterations = 0;  // spin iterations of 1500 us of undisturbed CPU time
 
 // The scheduler of one pass: none (EEVDF) or gthulhu with its policy map.
 struct Pass {
@@ -85,6 +89,9 @@ std::vector<double> run_loads(Checker& c, const char* what, const std::vector<Lo
     a.push_back(std::to_string(run));
     if (a[0] == "burst") {  // burst takes BURST_US SLEEP_US after SECONDS
       a.push_back("1500");
+      a.push_back("2500");
+    } else if (a[0] == "burstwork") {  // the same, 1500 us of work by iterations
+      a.push_back(std::to_string(g_burst_iterations));
       a.push_back("2500");
     }
     a.push_back(l.out);
@@ -378,6 +385,34 @@ struct MixCgroups {
   bool ok() const { return kubepods.ok() && controllers && controllers2 && sens.ok(); }
 };
 
+gthulhu_sched_stats stats_delta(const gthulhu_sched_stats& a, const gthulhu_sched_stats& b) {
+  gthulhu_sched_stats d = a;
+  d.nr_enqueues -= b.nr_enqueues;
+  d.nr_direct_dispatches -= b.nr_direct_dispatches;
+  d.nr_policy_dispatches -= b.nr_policy_dispatches;
+  d.nr_default_dispatches -= b.nr_default_dispatches;
+  d.nr_preemptions -= b.nr_preemptions;
+  d.nr_bounces -= b.nr_bounces;
+  d.nr_failed_dispatches -= b.nr_failed_dispatches;
+  d.nr_lag_clamps -= b.nr_lag_clamps;
+  d.nr_starvation_rescues -= b.nr_starvation_rescues;
+  d.nr_throttled -= b.nr_throttled;
+  d.nr_throttled_tasks -= b.nr_throttled_tasks;
+  return d;
+}
+
+gthulhu_policy_stats policy_delta(const gthulhu_policy_stats& a, const gthulhu_policy_stats& b) {
+  gthulhu_policy_stats d = a;
+  d.cpu_time_ns -= b.cpu_time_ns;
+  d.run_count -= b.run_count;
+  d.wait_time_ns -= b.wait_time_ns;
+  d.first_enqueues -= b.first_enqueues;
+  for (int i = 0; i < GTHULHU_WAIT_HIST_BUCKETS; i++) d.wait_hist[i] -= b.wait_hist[i];
+  d.nr_throttled -= b.nr_throttled;
+  d.throttled_time_ns -= b.throttled_time_ns;
+  return d;
+}
+
 // One round of the mix under `pass`; figures are added to `f`.
 void mix_round(Checker& c, Pass& pass, MixCgroups& m, MixFigures* f,
                std::vector<double>* latencies) {
@@ -388,14 +423,28 @@ void mix_round(Checker& c, Pass& pass, MixCgroups& m, MixFigures* f,
     if (probe) vm_wakeup_latency_bpf__destroy(probe);
     return;
   }
+  // The scheduler's own counters over the window (the maps outlive one attach, so
+  // deltas), printed with the figures: what the sensitive pod's wakeups went through.
+  gthulhu_sched_stats ss0{}, ss1{};
+  gthulhu_policy_stats ps0{}, ps1{};
   auto at_start = [&] {
     probe->bss->nr_samples = 0;
     probe->bss->target_cgroup = m.sens.id();
+    if (pass.gthulhu()) {
+      ss0 = pass.sched->sched_stats();
+      ps0 = pass.sched->policy_stats(kSensitiveId);
+    }
   };
-  auto at_end = [&] { probe->bss->target_cgroup = 0; };
+  auto at_end = [&] {
+    probe->bss->target_cgroup = 0;
+    if (pass.gthulhu()) {
+      ss1 = pass.sched->sched_stats();
+      ps1 = pass.sched->policy_stats(kSensitiveId);
+    }
+  };
   double window;
   auto u = run_loads(c, "node mix",
-                     {{&m.sens, {"burst", "2"}, "/tmp/mix-sens.txt"},
+                     {{&m.sens, {"burstwork", "2"}, "/tmp/mix-sens.txt"},
                       {&m.hog, spin(2 * g_ncpu), ""},
                       {&m.batch, spin(g_ncpu), ""}},
                      {&m.sens, &m.hog, &m.batch}, 0.5, g_measure, &window, at_start, at_end);
@@ -407,12 +456,26 @@ void mix_round(Checker& c, Pass& pass, MixCgroups& m, MixFigures* f,
     if (bpf_map_lookup_elem(fd, &i, &ns) == 0) lat.push_back(ns / 1e3);
   }
   vm_wakeup_latency_bpf__destroy(probe);
-  uint64_t work = read_report("/tmp/mix-sens.txt").work;
+  WorkerReport rep = read_report("/tmp/mix-sens.txt");
+  uint64_t work = rep.work;
+  double late_sum = 0;
+  for (double v : rep.latencies_us) late_sum += v;
+  // How late the sleepers ran against the time they asked for: timer delivery of the
+  // emulated machine plus the wakeup-to-run time (information only).
+  c.info("%s round: sleepers ran late p50 %.0f us, mean %.0f us (%zu sleeps); CPU per burst "
+         "user %.0f us, system %.0f us", pass.name, percentile(rep.latencies_us, 50),
+         rep.latencies_us.empty() ? 0.0 : late_sum / rep.latencies_us.size(),
+         rep.latencies_us.size(), work ? rep.utime_us / work : 0.0,
+         work ? rep.stime_us / work : 0.0);
   double cpus = window * g_ncpu;
   c.info("%s round: sensitive %llu bursts, wakeup-to-run p50 %.0f us p99 %.0f us (%zu wakeups); "
          "shares of %d CPUs: sensitive %.1f%%, hog %.1f%%, batch %.1f%%",
          pass.name, (unsigned long long)work, percentile(lat, 50), percentile(lat, 99), lat.size(),
          g_ncpu, u[0] / cpus * 100, u[1] / cpus * 100, u[2] / cpus * 100);
+  if (pass.gthulhu()) {
+    print_sched_stats(c.name() + " node mix window", stats_delta(ss1, ss0));
+    print_policy_stats(c.name() + " node mix window", kSensitiveId, policy_delta(ps1, ps0));
+  }
   f->sens_work += work;
   f->sens_cpu += u[0];
   f->hog_cpu += u[1];
@@ -431,6 +494,15 @@ void measure_mix(Checker& c, const agent::SchedulerOptions& opts, MixFigures* e,
                "node mix: Guaranteed pod (2 CPUs: weight 79, cpu.max 2 CPUs), Burstable hog "
                "(39), BestEffort batch (1)"))
     return;
+  // The sensitive pod's unit of work is a fixed amount of computation (what a request
+  // costs), measured here on the idle VM, not an amount of thread CPU time: in the
+  // emulator (single-threaded TCG runs one vCPU at a time) a task that is on a vCPU
+  // while the emulator runs the others is charged CPU time without executing, so
+  // CPU-time bursts counted "work" that was never done, and more of it for whichever
+  // scheduler happened to leave the task on its CPU when the emulator switched vCPUs.
+  g_burst_iterations = spin_iterations_for(1500);
+  c.info("node mix: a burst is %llu spin iterations (1500 us of CPU on the idle VM)",
+         (unsigned long long)g_burst_iterations);
   std::vector<double> elat, glat;
   for (int r = 0; r < kMixRounds; r++) {
     Pass eevdf;
@@ -466,6 +538,7 @@ struct AllFigures {
 };
 
 bool g_weights_only = false;
+bool g_mix_only = false;
 
 AllFigures run_pass(Checker& c, Pass& pass, const Cgroup& w100, const Cgroup& w300) {
   AllFigures a;
@@ -478,11 +551,40 @@ AllFigures run_pass(Checker& c, Pass& pass, const Cgroup& w100, const Cgroup& w3
   return a;
 }
 
+// Verdicts on the node mix, gthulhu's figures beside EEVDF's.
+void check_mix(Checker& c, const MixFigures& e, const MixFigures& r) {
+  double work_x = e.sens_work ? static_cast<double>(r.sens_work) / e.sens_work : 0;
+  double lat_x = e.sens_p99 > 0 ? r.sens_p99 / e.sens_p99 : 0;
+  c.info("node mix EEVDF:   sensitive %llu bursts p99 %.0f us, shares sensitive %.1f%% hog %.1f%% "
+         "batch %.1f%%", (unsigned long long)e.sens_work, e.sens_p99, e.sens_cpu * 100,
+         e.hog_cpu * 100, e.batch_cpu * 100);
+  c.info("node mix gthulhu: sensitive %llu bursts p99 %.0f us, shares sensitive %.1f%% hog %.1f%% "
+         "batch %.1f%%", (unsigned long long)r.sens_work, r.sens_p99, r.sens_cpu * 100,
+         r.hog_cpu * 100, r.batch_cpu * 100);
+  // The strict isolation targets (>= 1.3x work, <= 0.7x p99) are vm_sched_isolation's,
+  // in a flat setup with many wakeups; here the p99 of a few hundred wakeups in an
+  // emulated machine moved between 0.5x and 1.3x of EEVDF's from run to run, so the
+  // bound only catches a sensitive pod that is held back (throttled, starved). Work is
+  // counted in fixed-size bursts (see measure_mix); held back, the pod still fails:
+  // at priority -20 under gthulhu (its weight 9 against the hog's 399) it measured
+  // 0.46x EEVDF's work and 4.8x its p99.
+  c.check(work_x >= 0.9 && lat_x <= 2.0,
+          "node mix: sensitive pod work %.2fx EEVDF (>= 0.9x), p99 wakeup-to-run %.2fx EEVDF "
+          "(<= 2x)", work_x, lat_x);
+  c.check(r.sens_cpu <= 0.5 * 1.1, "node mix: sensitive pod %.1f%% of %d CPUs, within its "
+          "cpu.max of 2 CPUs", r.sens_cpu * 100, g_ncpu);
+  c.check(r.batch_cpu < r.hog_cpu / 10,
+          "node mix: BestEffort batch %.1f%% vs Burstable hog %.1f%% (weights 1 vs 39; EEVDF "
+          "%.1f%% vs %.1f%%)", r.batch_cpu * 100, r.hog_cpu * 100, e.batch_cpu * 100,
+          e.hog_cpu * 100);
+}
+
 bool within(double v, double want, double tol) { return std::fabs(v / want - 1.0) <= tol; }
 
 void body(Checker& c, const std::vector<std::string>& args) {
   for (const auto& a : args) {
     if (a == "weights") g_weights_only = true;
+    else if (a == "mix") g_mix_only = true;
     else g_measure = std::stod(a);
   }
   g_ncpu = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
@@ -493,6 +595,15 @@ void body(Checker& c, const std::vector<std::string>& args) {
   std::string m;
   for (const auto& s : missing) m += " " + s;
   c.info("kernel lacks cgroup callbacks:%s", m.empty() ? " none" : m.c_str());
+
+  if (g_mix_only) {
+    auto opts = test_options(c.name());
+    remove_pin_root(opts.pin_root);
+    MixFigures e, r;
+    measure_mix(c, opts, &e, &r);
+    check_mix(c, e, r);
+    return;
+  }
 
   // Existing before the scheduler attaches: ops.cgroup_init must pick these weights up.
   Cgroup w100("gthulhu-cg-w100"), w300("gthulhu-cg-w300");
@@ -593,27 +704,7 @@ void body(Checker& c, const std::vector<std::string>& args) {
           "composition: their parent vs its equal-weight sibling %.3f (EEVDF %.3f): the priority "
           "stays inside the parent's share (+-15%%)", r.comp.parent_vs_sibling,
           e.comp.parent_vs_sibling);
-  double work_x = e.m.sens_work ? static_cast<double>(r.m.sens_work) / e.m.sens_work : 0;
-  double lat_x = e.m.sens_p99 > 0 ? r.m.sens_p99 / e.m.sens_p99 : 0;
-  c.info("node mix EEVDF:   sensitive %llu bursts p99 %.0f us, shares sensitive %.1f%% hog %.1f%% "
-         "batch %.1f%%", (unsigned long long)e.m.sens_work, e.m.sens_p99, e.m.sens_cpu * 100,
-         e.m.hog_cpu * 100, e.m.batch_cpu * 100);
-  c.info("node mix gthulhu: sensitive %llu bursts p99 %.0f us, shares sensitive %.1f%% hog %.1f%% "
-         "batch %.1f%%", (unsigned long long)r.m.sens_work, r.m.sens_p99, r.m.sens_cpu * 100,
-         r.m.hog_cpu * 100, r.m.batch_cpu * 100);
-  // The strict isolation targets (>= 1.3x work, <= 0.7x p99) are vm_sched_isolation's,
-  // in a flat setup with many wakeups; here the p99 of a few hundred wakeups in an
-  // emulated machine moved between 0.5x and 1.3x of EEVDF's from run to run, so the
-  // bound only catches a sensitive pod that is held back (throttled, starved).
-  c.check(work_x >= 0.9 && lat_x <= 2.0,
-          "node mix: sensitive pod work %.2fx EEVDF (>= 0.9x), p99 wakeup-to-run %.2fx EEVDF "
-          "(<= 2x)", work_x, lat_x);
-  c.check(r.m.sens_cpu <= 0.5 * 1.1, "node mix: sensitive pod %.1f%% of %d CPUs, within its "
-          "cpu.max of 2 CPUs", r.m.sens_cpu * 100, g_ncpu);
-  c.check(r.m.batch_cpu < r.m.hog_cpu / 10,
-          "node mix: BestEffort batch %.1f%% vs Burstable hog %.1f%% (weights 1 vs 39; EEVDF "
-          "%.1f%% vs %.1f%%)", r.m.batch_cpu * 100, r.m.hog_cpu * 100, e.m.batch_cpu * 100,
-          e.m.hog_cpu * 100);
+  check_mix(c, e.m, r.m);
 }
 
 }  // namespace
