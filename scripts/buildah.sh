@@ -6,9 +6,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-if dpkg-query -W -f='${Status}' buildah 2>/dev/null | grep -q 'install ok installed'; then exit 0; fi
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+have buildah && have crun && have mmdebstrap && exit 0
 need_root
-log "installing Debian's buildah"
+log "installing Debian's buildah, crun (its OCI runtime) and mmdebstrap"
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q --no-install-recommends buildah fuse-overlayfs >&2 ||
-  { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends buildah fuse-overlayfs >&2; }
+apt-get install -y -q --no-install-recommends buildah crun mmdebstrap >&2 ||
+  { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends buildah crun mmdebstrap >&2; }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the two images (docker/*.Dockerfile) with Debian's buildah, daemonless, and
+# smoke-runs each binary from its image (--version, --help-config).
+# Without a reachable container registry the Debian base image is made here from Debian
+# packages instead (mmdebstrap through this machine's own Debian mirror, as
+# localhost/gthulhu-debian:bookworm, once); GTHULHU_BASE_IMAGE names another one.
+# Usage: scripts/build-images.sh [coordinator] [agent]   (default: both)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+"$here/buildah.sh"
+b() { buildah --storage-driver vfs "$@"; }
+# chroot isolation: no OCI runtime, no cgroups (crun refuses hybrid cgroup hosts like the
+# project's machines: "cgroups in hybrid mode not supported").
+export BUILDAH_ISOLATION=${BUILDAH_ISOLATION:-chroot}
+tag=$(awk '/^appVersion:/ {gsub(/"/, "", $2); print $2}' "$root/charts/gthulhu/Chart.yaml")
+services=("$@"); ((${#services[@]})) || services=(coordinator agent)
+
+base=${GTHULHU_BASE_IMAGE:-localhost/gthulhu-debian:bookworm}
+if [[ -z ${GTHULHU_BASE_IMAGE:-} ]] && ! b inspect --type image "$base" >/dev/null 2>&1; then
+  mirror=$(debian_mirror)
+  log "making $base from Debian packages (mmdebstrap, $mirror)"
+  tarball="$GTHULHU_CACHE/gthulhu-debian-bookworm.tar"
+  mmdebstrap --variant=minbase --include=ca-certificates bookworm "$tarball" "deb $mirror bookworm main" \
+    "deb $mirror bookworm-updates main"
+  ctr=$(b from scratch)
+  b add "$ctr" "$tarball" /
+  b config --cmd /bin/bash "$ctr"
+  b commit -q "$ctr" "$base" >/dev/null
+  b rm "$ctr" >/dev/null
+  rm -f "$tarball"
+fi
+
+for svc in "${services[@]}"; do
+  image="gthulhu/$svc:$tag"
+  log "building $image"
+  b bud --network host --layers=false -f "$root/docker/$svc.Dockerfile" \
+    --build-arg BASE_IMAGE="$base" --build-arg RUNTIME_IMAGE="$base" -t "$image" "$root"
+  ctr=$(b from "$image")
+  b run "$ctr" -- "/usr/local/bin/gthulhu-$svc" --version
+  b run "$ctr" -- "/usr/local/bin/gthulhu-$svc" --help-config | head -3
+  b rm "$ctr" >/dev/null
+  log "$image built and its binary runs ($(b images --format '{{.Size}}' "$image"))"
+done
