@@ -127,10 +127,14 @@ TEST(Chart, RefusesValuesItCannotHonourWithAMessageNamingTheValue) {
   REQUIRE_TOOL(helm(), "helm.sh");
   auto bad_mode = helm_template({"--set", "tls.mode=plain"});
   EXPECT_NE(bad_mode.exit_code, 0);
-  EXPECT_NE(bad_mode.output.find("tls.mode must be"), std::string::npos) << bad_mode.output;
+  EXPECT_NE(bad_mode.output.find("at '/tls/mode': value must be one of"), std::string::npos) << bad_mode.output;
   auto no_names = helm_template({"--set", "tls.mode=cert-manager"});
   EXPECT_NE(no_names.exit_code, 0);
   EXPECT_NE(no_names.output.find("tls.certManager.agentDnsNames"), std::string::npos) << no_names.output;
+  // values.schema.json: a misspelt value is refused, not silently ignored.
+  auto typo = helm_template({"--set", "coordinator.replica=3"});
+  EXPECT_NE(typo.exit_code, 0);
+  EXPECT_NE(typo.output.find("additional properties 'replica' not allowed"), std::string::npos) << typo.output;
   auto no_store = helm_template({"--set", "mongodb.enabled=false"});
   EXPECT_NE(no_store.exit_code, 0);
   EXPECT_NE(no_store.output.find("mongodb.external.uri"), std::string::npos) << no_store.output;
