@@ -36,6 +36,7 @@ for n in $workers; do kubectl label node "$n" gthulhu.io/sched-ext=true --overwr
 # shellcheck disable=SC2086
 "$root/scripts/gen-certs.sh" "$certs" $workers
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f -
+kubectl label namespace "$ns" pod-security.kubernetes.io/enforce=privileged --overwrite
 kubectl -n "$ns" create secret generic "$release-coordinator-tls" \
   --from-file=ca.crt="$certs/ca.crt" --from-file=tls.crt="$certs/coordinator.crt" \
   --from-file=tls.key="$certs/coordinator.key" --dry-run=client -o yaml | kubectl apply -f -
