@@ -4,12 +4,11 @@
 # /out/runtime-packages: the Debian packages owning the shared libraries it links, so
 # the runtime stage installs exactly those. Usage: build-stage.sh TARGET BINARY_PATH
 set -euo pipefail
-EXTRA_TARGETS=${EXTRA_TARGETS:-}
 target=$1 binary=$2
 export GTHULHU_SKIP_FERRETDB=1 GTHULHU_SKIP_KUBE=1 GTHULHU_SKIP_KERNEL=1 GTHULHU_SKIP_CHART_TOOLS=1
 scripts/deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build -j "$(nproc)" --target "$target" $EXTRA_TARGETS
+cmake --build build -j "$(nproc)" --target "$target"
 mkdir -p /out/bin
 install -m 0755 "build/$binary" /out/bin/
 strip --strip-debug "/out/bin/$(basename "$binary")"

@@ -32,11 +32,31 @@ if [[ -z ${GTHULHU_BASE_IMAGE:-} ]] && ! b inspect --type image "$base" >/dev/nu
   rm -f "$tarball"
 fi
 
+# Node.js >= 20.19 for the web UI stage: the nodejs package this machine's own apt
+# configuration offers, installed on the local Debian base (bookworm's is 18).
+node_image=${GTHULHU_NODE_IMAGE:-localhost/gthulhu-node:bookworm}
+if [[ " ${services[*]} " == *" coordinator "* && -z ${GTHULHU_NODE_IMAGE:-} ]] &&
+   ! b inspect --type image "$node_image" >/dev/null 2>&1; then
+  d=$(mktemp -d)
+  ( cd "$d" && apt-get download -q nodejs )
+  deb=$(ls "$d"/nodejs_*.deb)
+  ver=$(dpkg-deb -f "$deb" Version)
+  dpkg --compare-versions "$ver" ge 20.19 || die "nodejs $ver from this machine's apt sources is older than 20.19 (Vite 8): set GTHULHU_NODE_IMAGE"
+  log "making $node_image: $base + nodejs $ver"
+  ctr=$(b from "$base")
+  b copy "$ctr" "$deb" /tmp/nodejs.deb
+  b run "$ctr" -- sh -c 'apt-get update -q && apt-get install -y -q --no-install-recommends /tmp/nodejs.deb && rm -rf /var/lib/apt/lists/* /tmp/nodejs.deb'
+  b commit -q "$ctr" "$node_image" >/dev/null
+  b rm "$ctr" >/dev/null
+  rm -rf "$d"
+fi
+
 for svc in "${services[@]}"; do
   image="gthulhu/$svc:$tag"
   log "building $image"
   b bud --network host --layers=false -f "$root/docker/$svc.Dockerfile" \
-    --build-arg BASE_IMAGE="$base" --build-arg RUNTIME_IMAGE="$base" -t "$image" "$root"
+    --build-arg BASE_IMAGE="$base" --build-arg RUNTIME_IMAGE="$base" \
+    --build-arg NODE_IMAGE="$node_image" -t "$image" "$root"
   ctr=$(b from "$image")
   b run "$ctr" -- "/usr/local/bin/gthulhu-$svc" --version
   b run "$ctr" -- "/usr/local/bin/gthulhu-$svc" --help-config | head -3
