@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian's buildah (daemonless OCI image builds from the Dockerfiles in docker/), for
-# `make images`. Not part of `make test`: building needs the Debian base image from a
-# container registry, which the project's CI machines do not reach (see docker/README.md).
+# scripts/build-images.sh. Not part of `make test` (minutes of build, gigabytes of layers;
+# see docker/README.md). Also installs crun (its OCI runtime) and mmdebstrap (local base images).
 # Idempotent: installs the package only when it is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
