@@ -32,23 +32,22 @@ if [[ -z ${GTHULHU_BASE_IMAGE:-} ]] && ! b inspect --type image "$base" >/dev/nu
   rm -f "$tarball"
 fi
 
-# Node.js >= 20.19 for the web UI stage: the nodejs package this machine's own apt
-# configuration offers, installed on the local Debian base (bookworm's is 18).
-node_image=${GTHULHU_NODE_IMAGE:-localhost/gthulhu-node:bookworm}
+# Node.js >= 20.19 for the web UI stage (bookworm's nodejs is 18): Debian trixie's
+# nodejs and npm, made the same way (the stage only outputs static files).
+node_image=${GTHULHU_NODE_IMAGE:-localhost/gthulhu-node:trixie}
 if [[ " ${services[*]} " == *" coordinator "* && -z ${GTHULHU_NODE_IMAGE:-} ]] &&
    ! b inspect --type image "$node_image" >/dev/null 2>&1; then
-  d=$(mktemp -d)
-  ( cd "$d" && apt-get download -q nodejs )
-  deb=$(ls "$d"/nodejs_*.deb)
-  ver=$(dpkg-deb -f "$deb" Version)
-  dpkg --compare-versions "$ver" ge 20.19 || die "nodejs $ver from this machine's apt sources is older than 20.19 (Vite 8): set GTHULHU_NODE_IMAGE"
-  log "making $node_image: $base + nodejs $ver"
-  ctr=$(b from "$base")
-  b copy "$ctr" "$deb" /tmp/nodejs.deb
-  b run "$ctr" -- sh -c 'apt-get update -q && apt-get install -y -q --no-install-recommends /tmp/nodejs.deb && rm -rf /var/lib/apt/lists/* /tmp/nodejs.deb'
+  mirror=$(debian_mirror)
+  log "making $node_image from Debian trixie's nodejs and npm (mmdebstrap, $mirror)"
+  tarball="$GTHULHU_CACHE/gthulhu-node-trixie.tar"
+  mmdebstrap --variant=minbase --include=ca-certificates,nodejs,npm trixie "$tarball" "deb $mirror trixie main"
+  ctr=$(b from scratch)
+  b add "$ctr" "$tarball" /
+  b run "$ctr" -- node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' ||
+    die "Node.js in $node_image is older than 20.19 (Vite 8): set GTHULHU_NODE_IMAGE"
   b commit -q "$ctr" "$node_image" >/dev/null
   b rm "$ctr" >/dev/null
-  rm -rf "$d"
+  rm -f "$tarball"
 fi
 
 for svc in "${services[@]}"; do
@@ -59,7 +58,12 @@ for svc in "${services[@]}"; do
     --build-arg NODE_IMAGE="$node_image" -t "$image" "$root"
   ctr=$(b from "$image")
   b run "$ctr" -- "/usr/local/bin/gthulhu-$svc" --version
-  b run "$ctr" -- "/usr/local/bin/gthulhu-$svc" --help-config | head -3
+  keys=$(b run "$ctr" -- "/usr/local/bin/gthulhu-$svc" --help-config | grep -c '^| `')
+  ((keys > 10)) || die "gthulhu-$svc --help-config printed $keys keys from the image"
+  log "gthulhu-$svc --help-config from the image: $keys configuration keys"
+  if [[ $svc == coordinator ]]; then
+    b run "$ctr" -- test -s /usr/share/gthulhu/webui/index.html || die "the image has no web UI"
+  fi
   b rm "$ctr" >/dev/null
   log "$image built and its binary runs ($(b images --format '{{.Size}}' "$image"))"
 done
