@@ -10,7 +10,10 @@ ARG NODE_IMAGE=docker.io/library/node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS ui
 WORKDIR /src/ui
 COPY ui/package.json ui/package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=warn
+# Optional build secret "ca_bundle": a CA bundle for a TLS-inspecting proxy between the
+# build and the npm registry (absent: Node's own CAs, plus a harmless warning).
+RUN --mount=type=secret,id=ca_bundle,required=false \
+    NODE_EXTRA_CA_CERTS=/run/secrets/ca_bundle npm ci --no-audit --no-fund --loglevel=warn
 COPY ui/ ./
 RUN npx --no-install tsc --noEmit -p . && \
     npx --no-install vite build --logLevel warn --outDir /out/webui --emptyOutDir

@@ -53,7 +53,10 @@ fi
 for svc in "${services[@]}"; do
   image="gthulhu/$svc:$tag"
   log "building $image"
+  # This machine's trust store as the optional "ca_bundle" build secret: the npm
+  # registry may sit behind a proxy whose CA only the host trusts (public certificates).
   b bud --network host --layers=false -f "$root/docker/$svc.Dockerfile" \
+    --secret id=ca_bundle,src="${GTHULHU_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}" \
     --build-arg BASE_IMAGE="$base" --build-arg RUNTIME_IMAGE="$base" \
     --build-arg NODE_IMAGE="$node_image" -t "$image" "$root"
   ctr=$(b from "$image")
