@@ -11,7 +11,7 @@ JOBS       ?= 2
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure --timeout 900
 
-.PHONY: all deps build test unit asan integration vm-test bench demo clean help fuzz fuzz-smoke fuzz-build
+.PHONY: all deps build test unit asan integration vm-test chart bench demo clean help fuzz fuzz-smoke fuzz-build
 
 all: build
 
@@ -22,6 +22,7 @@ help:
 	@echo "make asan       unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make fuzz       every libFuzzer target for FUZZ_SECONDS (300) each (clang-19, build-fuzz/)"
 	@echo "make vm-test    the VM tier (QEMU + Debian sched_ext kernel)"
+	@echo "make chart      the Helm chart checks (lint, schema, server-side dry run)"
 	@echo "make demo       the node path on this machine: pods, agent, intents, kernel maps"
 	@echo "make bench      benchmarks"
 	@echo "make clean      remove build directories"
@@ -67,6 +68,9 @@ integration: build
 
 vm-test: build
 	ctest --test-dir $(BUILD) -L vm $(CTEST_FLAGS)
+
+chart: build
+	ctest --test-dir $(BUILD) -L chart $(CTEST_FLAGS)
 
 # The sanitizer run goes first so the last lines printed are the full suite's summary.
 test: asan fuzz-smoke build

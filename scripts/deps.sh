@@ -5,6 +5,7 @@
 #   BPF toolchain    -> scripts/bpf-toolchain.sh (bpftool 7.5 + static libbpf 1.5 in the cache)
 #   FerretDB         -> scripts/ferretdb.sh (go install, cached)
 #   etcd + kube-apiserver -> scripts/kube-apiserver.sh (built from Go modules, cached)
+#   helm + kubernetes-validate -> scripts/helm.sh, scripts/kubernetes-validate.sh (chart checks, cached)
 #   sched_ext kernel -> scripts/fetch-kernel.sh (downloaded into the cache, apt sources untouched)
 #   web UI packages  -> scripts/ui-deps.sh (npm ci into ui/node_modules when the lock file changed)
 set -euo pipefail
@@ -48,5 +49,6 @@ fi
 "$here/ui-deps.sh"
 if [[ "${GTHULHU_SKIP_FERRETDB:-0}" != 1 ]]; then "$here/ferretdb.sh"; fi
 if [[ "${GTHULHU_SKIP_KUBE:-0}" != 1 ]]; then "$here/kube-apiserver.sh"; fi
+if [[ "${GTHULHU_SKIP_CHART_TOOLS:-0}" != 1 ]]; then "$here/helm.sh"; "$here/kubernetes-validate.sh"; fi
 if [[ "${GTHULHU_SKIP_KERNEL:-0}" != 1 ]]; then "$here/fetch-kernel.sh"; fi
 log "dependencies ready"
