@@ -268,6 +268,9 @@ bool Config::get_bool(std::string_view id) const { return value(id, KeyType::Boo
 std::chrono::nanoseconds Config::get_duration(std::string_view id) const {
   return value(id, KeyType::Duration).duration;
 }
+std::chrono::milliseconds Config::get_millis(std::string_view id) const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(get_duration(id));
+}
 std::filesystem::path Config::get_path(std::string_view id) const {
   return value(id, KeyType::Path).text;
 }

@@ -57,6 +57,8 @@ class Config {
   std::int64_t get_int(std::string_view id) const;
   bool get_bool(std::string_view id) const;
   std::chrono::nanoseconds get_duration(std::string_view id) const;
+  // The duration truncated to milliseconds (what timeouts and intervals take).
+  std::chrono::milliseconds get_millis(std::string_view id) const;
   std::filesystem::path get_path(std::string_view id) const;
   const std::string& get_pem(std::string_view id) const;  // the PEM text; "" when unset
 

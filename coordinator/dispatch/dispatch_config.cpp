@@ -4,13 +4,6 @@
 
 namespace gthulhu::coordinator {
 
-namespace {
-template <typename D>
-std::chrono::milliseconds ms(D d) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
-}
-}  // namespace
-
 void add_dispatch_config(config::Schema& s) {
   s.add_string("agents", "static", "",
                "Agents of hosts without a cluster: NODE=URL[@ADDRESS], comma separated "
@@ -49,19 +42,19 @@ DispatchSettings dispatch_settings(const config::Config& cfg) {
   }
   t.client_id = cfg.get_string("agents.client_id");
   t.client_secret = cfg.get_string("agents.client_secret");
-  t.connect_timeout = ms(cfg.get_duration("agents.connect_timeout"));
-  t.request_timeout = ms(cfg.get_duration("agents.request_timeout"));
+  t.connect_timeout = cfg.get_millis("agents.connect_timeout");
+  t.request_timeout = cfg.get_millis("agents.request_timeout");
   t.results_wait = std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("agents.results_wait"));
   if (t.results_wait.count() < 1 || t.results_wait.count() > 30) {
     throw std::invalid_argument("agents.results_wait must be between 1s and 30s");
   }
-  d.timing.retry_initial = ms(cfg.get_duration("agents.retry_initial"));
-  d.timing.retry_max = ms(cfg.get_duration("agents.retry_max"));
-  d.timing.probe_interval = ms(cfg.get_duration("agents.probe_interval"));
+  d.timing.retry_initial = cfg.get_millis("agents.retry_initial");
+  d.timing.retry_max = cfg.get_millis("agents.retry_max");
+  d.timing.probe_interval = cfg.get_millis("agents.probe_interval");
   if (d.timing.retry_initial.count() <= 0 || d.timing.retry_max < d.timing.retry_initial) {
     throw std::invalid_argument("agents.retry_initial must be > 0 and <= agents.retry_max");
   }
-  d.strategy_poll = ms(cfg.get_duration("agents.strategy_poll"));
+  d.strategy_poll = cfg.get_millis("agents.strategy_poll");
   if (d.strategy_poll.count() <= 0) throw std::invalid_argument("agents.strategy_poll must be > 0");
   return d;
 }

@@ -14,10 +14,6 @@ namespace {
 using namespace std::chrono_literals;
 
 template <typename D>
-std::chrono::milliseconds ms(D d) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
-}
-template <typename D>
 std::chrono::seconds whole_seconds(D d) {
   return std::max(std::chrono::seconds(1), std::chrono::duration_cast<std::chrono::seconds>(d));
 }
@@ -32,8 +28,8 @@ kube::ReflectorOptions reflector_options(const config::Config& cfg) {
 
 kube::KubeClientOptions client_options(const config::Config& cfg) {
   kube::KubeClientOptions o;
-  o.connect_timeout = ms(cfg.get_duration("kubernetes.connect_timeout"));
-  o.request_timeout = ms(cfg.get_duration("kubernetes.request_timeout"));
+  o.connect_timeout = cfg.get_millis("kubernetes.connect_timeout");
+  o.request_timeout = cfg.get_millis("kubernetes.request_timeout");
   o.token_refresh = whole_seconds(cfg.get_duration("kubernetes.token_refresh"));
   return o;
 }
@@ -139,8 +135,8 @@ std::optional<KubeComponents> make_kube_components(const config::Config& cfg,
     lease.name = cfg.get_string("kubernetes.lease_name");
     lease.identity = cfg.get_string("kubernetes.lease_identity");
     lease.lease_duration = whole_seconds(cfg.get_duration("kubernetes.lease_duration"));
-    lease.renew_deadline = ms(cfg.get_duration("kubernetes.lease_renew_deadline"));
-    lease.retry_period = ms(cfg.get_duration("kubernetes.lease_retry_period"));
+    lease.renew_deadline = cfg.get_millis("kubernetes.lease_renew_deadline");
+    lease.retry_period = cfg.get_millis("kubernetes.lease_retry_period");
     out.elector = std::make_shared<kube::LeaseElector>(creds, client, lease);
   } else {
     out.elector = std::make_shared<AlwaysLeader>();

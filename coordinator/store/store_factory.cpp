@@ -7,13 +7,6 @@
 
 namespace gthulhu::coordinator {
 
-namespace {
-template <typename D>
-std::chrono::milliseconds ms(D d) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(d);
-}
-}  // namespace
-
 void add_store_config(config::Schema& s) {
   s.add_string("store", "backend", "sqlite",
                "Where users, roles, strategies and intents live: sqlite (embedded file, "
@@ -42,7 +35,7 @@ std::shared_ptr<Store> make_store(const config::Config& cfg) {
   if (backend == "sqlite") {
     SqliteOptions o;
     o.path = cfg.get_path("sqlite.path");
-    o.busy_timeout = ms(cfg.get_duration("sqlite.busy_timeout"));
+    o.busy_timeout = cfg.get_millis("sqlite.busy_timeout");
     o.pool_size = static_cast<unsigned>(cfg.get_int("sqlite.pool_size"));
     return std::make_shared<SqliteStore>(o);
   }
@@ -51,9 +44,9 @@ std::shared_ptr<Store> make_store(const config::Config& cfg) {
     o.uri = cfg.get_string("mongodb.uri");
     o.database = cfg.get_string("mongodb.database");
     o.max_pool_size = static_cast<int>(cfg.get_int("mongodb.max_pool_size"));
-    o.server_selection_timeout = ms(cfg.get_duration("mongodb.server_selection_timeout"));
-    o.connect_timeout = ms(cfg.get_duration("mongodb.connect_timeout"));
-    o.socket_timeout = ms(cfg.get_duration("mongodb.socket_timeout"));
+    o.server_selection_timeout = cfg.get_millis("mongodb.server_selection_timeout");
+    o.connect_timeout = cfg.get_millis("mongodb.connect_timeout");
+    o.socket_timeout = cfg.get_millis("mongodb.socket_timeout");
     o.write_concern_w = cfg.get_string("mongodb.write_concern");
     o.journal = cfg.get_bool("mongodb.journal");
     return std::make_shared<MongoStore>(o);
