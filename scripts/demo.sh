@@ -37,18 +37,19 @@ topo_wait_vm 400 guest_ready || exit 1
 echo "node runner up in the guest after $((SECONDS - t0)) s"
 
 say "Two pods on vm-node: latency (the probe) and hog (two busy loops)"
-kube POST /api/v1/namespaces/default/pods "$(pod_json latency latency 100m \
-  "[\"$build/tests/e2e/gthulhu-wakeup-probe\",\"$work/probe.jsonl\",\"2000\",\"$window\"]")" >/dev/null
-kube POST /api/v1/namespaces/default/pods "$(pod_json hog hog 1 \
-  '["/bin/sh","-c","while :; do :; done & while :; do :; done"]')" >/dev/null
-topo_wait_vm 60 pod_running latency && topo_wait_vm 60 pod_running hog
+kube_create /api/v1/namespaces/default/pods "$(pod_json latency latency 100m \
+  "[\"$build/tests/e2e/gthulhu-wakeup-probe\",\"$work/probe.jsonl\",\"2000\",\"$window\"]")"
+kube_create /api/v1/namespaces/default/pods "$(pod_json hog hog 1 \
+  '["/bin/sh","-c","while :; do :; done & while :; do :; done"]')"
+topo_wait_vm 60 pod_running latency
+topo_wait_vm 60 pod_running hog
 
 # measure: waits for two more probe windows and prints the last (the first one after a
 # change may straddle it).
 windows() { if [[ -f $work/probe.jsonl ]]; then wc -l < "$work/probe.jsonl"; else echo 0; fi; }
 probe_has() { (($(windows) >= $1)); }
 measure() {
-  topo_wait_vm $((window * 6 + 30)) probe_has $(($(windows) + 2)) >&2
+  topo_wait_vm $((window * 6 + 30)) probe_has $(($(windows) + 2)) >&2 || return 1
   tail -1 "$work/probe.jsonl"
 }
 say "Measuring under EEVDF (no agent, no strategy): ${window}s windows"
@@ -65,14 +66,16 @@ echo "gthulhu, no strategy: $gth_none"
 say "REST: POST /api/v1/auth/login, then POST /api/v1/strategies (app=latency, priority 15, 1 ms slice)"
 coord_login
 coord POST /api/v1/strategies '{"labelSelectors":[{"key":"app","value":"latency"}],"priority":15,"executionTime":1000000}' |
-  python3 -m json.tool | head -20
+  python3 -c 'import sys,json; d=json.load(sys.stdin)["data"]; s=d["strategy"]
+print("strategy", s["id"], "priority", s["priority"], "executionTime", s["executionTime"], "->", d["intentCount"], "intent(s)")'
 applied() { coord GET /api/v1/intents/self | python3 -c '
 import sys,json
 d=json.load(sys.stdin)["data"]["intents"]
 sys.exit(0 if d and all(i["stateName"]=="Applied" for i in d) else 1)'; }
 topo_wait_vm 120 applied
 echo "GET /api/v1/intents/self:"
-coord GET /api/v1/intents/self | python3 -m json.tool | grep -E '"(podName|nodeID|stateName|priority)"' | head -8
+coord GET /api/v1/intents/self | python3 -c 'import sys,json
+for i in json.load(sys.stdin)["data"]["intents"]: print(" ", i.get("podName"), "on", i["nodeID"], "priority", i.get("priority"), i["stateName"])'
 after=$(measure)
 echo "$after"
 
@@ -88,7 +91,7 @@ for name, line in rows:
 PY
 echo
 echo "The agent's per-policy counters (GET /metrics on the node, over mTLS):"
-agent_get /metrics | grep -E '^gthulhu_pod_(runs_total|cpu_seconds_total|runqueue_wait_seconds_(sum|count))' | head -8 || true
+agent_get /metrics | grep -E '^gthulhu_pod_(runs_total|cpu_seconds_total|runqueue_wait_seconds_(sum|count))' || true
 
 say "Where to look next"
 cat <<TXT

@@ -56,9 +56,16 @@ current-context: e2e
 KC
 }
 
-kube() {  # METHOD PATH [BODY]
+kube() {  # METHOD PATH [BODY [CURL OPTIONS...]]
+  local m=$1 p=$2 body=${3:-}; shift 2; (($#)) && shift
   curl -sS --cacert "$work/pki/ca.crt" -H "Authorization: Bearer $kube_token" \
-    -H 'Content-Type: application/json' -X "$1" "https://127.0.0.1:$kube_port$2" ${3:+-d "$3"}
+    -H 'Content-Type: application/json' -X "$m" "https://127.0.0.1:$kube_port$p" ${body:+-d "$body"} "$@"
+}
+# kube_create PATH BODY: POST that fails loudly with the server's message.
+kube_create() {
+  local out
+  out=$(kube POST "$1" "$2" -w '\n%{http_code}') || return 1
+  [[ ${out##*$'\n'} == 20? ]] || { echo "POST $1: ${out%$'\n'*}" >&2; return 1; }
 }
 
 topo_start_cluster() {
@@ -80,12 +87,12 @@ topo_start_cluster() {
     --authorization-mode=Node,RBAC --service-cluster-ip-range=10.96.0.0/16 \
     --endpoint-reconciler-type=none --enable-priority-and-fairness=false > "$work/kube-apiserver.log" 2>&1 &
   topo_pids+=($!)
-  wait_for 120 "kube-apiserver /readyz" kube GET /readyz --fail || { tail -20 "$work/kube-apiserver.log"; return 1; }
+  wait_for 120 "kube-apiserver /readyz" kube GET /readyz "" --fail || { tail -20 "$work/kube-apiserver.log"; return 1; }
   topo_kubeconfig "$work/kubeconfig" "https://127.0.0.1:$kube_port"
   topo_kubeconfig "$work/kubeconfig-guest" "https://10.0.2.2:$kube_port"
   # No controller-manager here: the namespace's default ServiceAccount is made by hand.
-  wait_for 30 "the default ServiceAccount" kube POST /api/v1/namespaces/default/serviceaccounts \
-    '{"metadata":{"name":"default"}}' --fail
+  wait_for 30 "the default ServiceAccount" kube_create /api/v1/namespaces/default/serviceaccounts \
+    '{"metadata":{"name":"default"}}'
 }
 
 coordinator_url() { echo "http://127.0.0.1:$coord_port"; }
@@ -166,7 +173,13 @@ topo_stop() {
   topo_stop_vm
   local i
   for ((i = ${#topo_pids[@]} - 1; i >= 0; i--)); do kill "${topo_pids[i]}" 2>/dev/null; done
-  for p in "${topo_pids[@]}"; do wait "$p" 2>/dev/null; done
+  # kube-apiserver may take a minute to drain its watches on SIGTERM: 10 s, then SIGKILL.
+  local end=$((SECONDS + 10)) p
+  for p in "${topo_pids[@]}"; do
+    while kill -0 "$p" 2>/dev/null && ((SECONDS < end)); do sleep 0.2; done
+    kill -9 "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+  done
   topo_pids=()
 }
 
