@@ -131,18 +131,42 @@ agent_get() {
     "https://vm-node:$agent_host_port$1"
 }
 
-# Boots the VM node in the background; VNG_STATUS holds its exit status when it ends.
+# Starts the node in the background: the VM, or (E2E_NODE=host, the default when this
+# kernel has sched_ext) the same node script directly on this machine.
+# When it ends, WORK/vm.status holds its exit status.
+node_on_host() {
+  case ${E2E_NODE:-auto} in
+    host) return 0 ;; vm) return 1 ;;
+    *) [[ -e /sys/kernel/sched_ext/state ]] ;;
+  esac
+}
 topo_start_vm() {
   agent_host_port=${agent_host_port:-$(free_port)}
-  cat > "$work/node.env" <<ENV
+  rm -f "$work/stop" "$work/guest.ready" "$work/guest.stopped" "$work/vm.status"
+  if node_on_host; then
+    local cg2
+    cg2=$(findmnt -n -t cgroup2 -o TARGET | head -1)
+    cat > "$work/node.env" <<ENV
+BUILD=$build
+KUBECONFIG_GUEST=$work/kubeconfig
+CERTS=$work/certs
+AGENT_LISTEN=127.0.0.1:$agent_host_port
+POD_IP=127.0.0.1
+CGROUP_ROOT=$cg2
+ENV
+    ( "$root/tests/e2e/guest_node.sh" "$work"; echo $? > "$work/vm.status" ) > "$work/vm.log" 2>&1 &
+  else
+    cat > "$work/node.env" <<ENV
 BUILD=$build
 KUBECONFIG_GUEST=$work/kubeconfig-guest
 CERTS=$work/certs
-AGENT_PORT=8443
+AGENT_LISTEN=0.0.0.0:8443
+POD_IP=10.0.2.15
+CGROUP_ROOT=/sys/fs/cgroup
 ENV
-  rm -f "$work/stop" "$work/guest.ready" "$work/guest.stopped"
-  ( "$root/scripts/vng.sh" run --fwd "$agent_host_port:8443" -- "$root/tests/e2e/guest_node.sh $work";
-    echo $? > "$work/vm.status" ) > "$work/vm.log" 2>&1 &
+    ( "$root/scripts/vng.sh" run --fwd "$agent_host_port:8443" -- "$root/tests/e2e/guest_node.sh $work";
+      echo $? > "$work/vm.status" ) > "$work/vm.log" 2>&1 &
+  fi
   topo_vm_pid=$!
 }
 vm_alive() { [[ ! -e $work/vm.status ]]; }

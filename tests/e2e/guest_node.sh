@@ -1,7 +1,9 @@
 #!/bin/sh
-# Runs inside the virtme-ng guest (scripts/vng.sh run): the node half of the end-to-end
-# topology. WORK is a directory shared with the host (under /tmp, read-write in the guest).
-#   WORK/node.env         written by the host: BUILD, KUBECONFIG_GUEST, CERTS, AGENT_PORT
+# The node half of the end-to-end topology: inside the virtme-ng guest (scripts/vng.sh
+# run), or directly on a host whose own kernel has sched_ext. WORK is a directory shared
+# with the host (under /tmp, read-write in the guest).
+#   WORK/node.env         written by the host: BUILD, KUBECONFIG_GUEST, CERTS, AGENT_LISTEN,
+#                         POD_IP, CGROUP_ROOT
 #   WORK/guest.ready      written here once the node runner is started
 #   WORK/start-agent      the host asks for the agent to start (until then the kernel's
 #                         own EEVDF schedules: the baseline of the measurements)
@@ -13,13 +15,13 @@ set -u
 work=$1
 . "$work/node.env"
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-cg=/sys/fs/cgroup
-mountpoint -q $cg || mount -t cgroup2 cgroup2 $cg
-echo "+cpu" > $cg/cgroup.subtree_control 2>/dev/null
+cg=$CGROUP_ROOT
+mountpoint -q "$cg" || mount -t cgroup2 cgroup2 "$cg"
+echo "+cpu" > "$cg/cgroup.subtree_control" 2>/dev/null
 
 start_agent() {
   GTHULHU_AGENT_NODE_NAME=vm-node GTHULHU_AGENT_STATE_DIR="$work/agent-state" \
-  GTHULHU_AGENT_PIN_ROOT=/sys/fs/bpf/gthulhu GTHULHU_SERVER_LISTEN="0.0.0.0:$AGENT_PORT" \
+  GTHULHU_AGENT_PIN_ROOT=/sys/fs/bpf/gthulhu GTHULHU_SERVER_LISTEN="$AGENT_LISTEN" \
   GTHULHU_TLS_CERT="$CERTS/agents/vm-node.crt" GTHULHU_TLS_KEY="$CERTS/agents/vm-node.key" \
   GTHULHU_TLS_CLIENT_CA="$CERTS/ca.crt" GTHULHU_AUTH_PRIVATE_KEY="$CERTS/agent-token.key" \
   GTHULHU_SERVER_ACCESS_LOG=false \
@@ -29,7 +31,7 @@ start_agent() {
 }
 
 "$BUILD/tests/e2e/gthulhu-node-runner" --kubeconfig "$KUBECONFIG_GUEST" --node vm-node \
-  --pod-ip 10.0.2.15 >> "$work/node-runner.log" 2>&1 &
+  --pod-ip "$POD_IP" --cgroup-root "$cg" >> "$work/node-runner.log" 2>&1 &
 runner=$!
 echo "node runner $runner" > "$work/guest.ready"
 agent=
