@@ -153,6 +153,7 @@ CERTS=$work/certs
 AGENT_LISTEN=127.0.0.1:$agent_host_port
 POD_IP=127.0.0.1
 CGROUP_ROOT=$cg2
+PIN_ROOT=/sys/fs/bpf/gthulhu-e2e-${work##*.}
 ENV
     ( "$root/tests/e2e/guest_node.sh" "$work"; echo $? > "$work/vm.status" ) > "$work/vm.log" 2>&1 &
   else

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end tier (ctest label e2e, `make e2e`): the topology of scripts/demo.sh
 # (API server, coordinator, one virtme-ng VM node with the real agent and scheduler)
-# with assertions, in one VM boot:
+# with assertions, in two VM boots (the second is the node's restart):
 #   1. pods created in the API server run on the node (node runner: Running, podIP)
 #   2. a strategy through the REST API reaches Applied, and the pod's tasks ran under
 #      the policy (the agent's per-policy counter gthulhu_pod_runs_total grows)
@@ -10,7 +10,8 @@
 #   4. kill -9 of the agent: it restarts, and the intent is Applied again without any
 #      operator action (nodes view: acked == desired generation)
 #   5. kill -9 and restart of the coordinator: the intent is still Applied
-#   6. a second, simulated node (agent.simulate) stays Applied through 4 and 5
+#   6. a second, simulated node (agent.simulate) stays in sync through 4, 5 and a
+#      restart of the VM node (a second boot), which comes back with pod and policy
 #   7. a pod deleted in the API server loses its policy on the node
 # Exit 77 (ctest: skipped) with the reason when the VM cannot boot or root is missing.
 set -uo pipefail
@@ -120,6 +121,21 @@ topo_start_coordinator || { echo "FAIL - the coordinator did not come back"; exi
 check "after a coordinator restart: vm-node in sync" topo_wait_vm 120 in_sync vm-node
 check "after a coordinator restart: the intent is still Applied" topo_wait_vm 60 applied_on vm-node
 check "after a coordinator restart: the simulated node in sync" topo_wait_vm 60 in_sync sim-node
+
+# 6. the VM node restarts (a reboot of the node): the simulated node stays in sync
+# throughout, and the VM node comes back with its pods and the policy.
+topo_stop_vm
+unreachable() { coord GET /api/v1/nodes | python3 -c '
+import sys,json
+sys.exit(0 if [n for n in json.load(sys.stdin)["data"]["nodes"] if n["name"]==sys.argv[1] and n["status"]=="Unreachable"] else 1)' "$1"; }
+check "the stopped VM node shows Unreachable" wait_for 60 "vm-node Unreachable" unreachable vm-node
+check "the simulated node stays in sync while the VM node is down" in_sync sim-node
+topo_start_vm
+check "the VM node boots again and its agent answers" topo_wait_vm 400 agent_healthy
+check "after the node restart: vm-node in sync" topo_wait_vm 120 in_sync vm-node
+check "after the node restart: the pod runs again and holds its policy" topo_wait_vm 120 has_policy
+check "after the node restart: the intent is Applied" topo_wait_vm 60 applied_on vm-node
+check "the simulated node stayed in sync through the node restart" in_sync sim-node
 
 # 7. pod deleted in the API server -> policy gone on the node
 kube DELETE /api/v1/namespaces/default/pods/latency '{"gracePeriodSeconds":0}' >/dev/null

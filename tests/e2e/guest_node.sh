@@ -3,7 +3,7 @@
 # run), or directly on a host whose own kernel has sched_ext. WORK is a directory shared
 # with the host (under /tmp, read-write in the guest).
 #   WORK/node.env         written by the host: BUILD, KUBECONFIG_GUEST, CERTS, AGENT_LISTEN,
-#                         POD_IP, CGROUP_ROOT
+#                         POD_IP, CGROUP_ROOT, PIN_ROOT (optional)
 #   WORK/guest.ready      written here once the node runner is started
 #   WORK/start-agent      the host asks for the agent to start (until then the kernel's
 #                         own EEVDF schedules: the baseline of the measurements)
@@ -21,7 +21,7 @@ echo "+cpu" > "$cg/cgroup.subtree_control" 2>/dev/null
 
 start_agent() {
   GTHULHU_AGENT_NODE_NAME=vm-node GTHULHU_AGENT_STATE_DIR="$work/agent-state" \
-  GTHULHU_AGENT_PIN_ROOT=/sys/fs/bpf/gthulhu GTHULHU_SERVER_LISTEN="$AGENT_LISTEN" \
+  GTHULHU_AGENT_PIN_ROOT="${PIN_ROOT:-/sys/fs/bpf/gthulhu}" GTHULHU_SERVER_LISTEN="$AGENT_LISTEN" \
   GTHULHU_TLS_CERT="$CERTS/agents/vm-node.crt" GTHULHU_TLS_KEY="$CERTS/agents/vm-node.key" \
   GTHULHU_TLS_CLIENT_CA="$CERTS/ca.crt" GTHULHU_AUTH_PRIVATE_KEY="$CERTS/agent-token.key" \
   GTHULHU_SERVER_ACCESS_LOG=false \
