@@ -11,7 +11,7 @@ JOBS       ?= 2
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure --timeout 900
 
-.PHONY: all deps build test unit asan integration vm-test chart bench demo clean help fuzz fuzz-smoke fuzz-build
+.PHONY: all deps build test unit asan integration vm-test chart e2e bench demo demo-host clean help fuzz fuzz-smoke fuzz-build
 
 all: build
 
@@ -23,7 +23,9 @@ help:
 	@echo "make fuzz       every libFuzzer target for FUZZ_SECONDS (300) each (clang-19, build-fuzz/)"
 	@echo "make vm-test    the VM tier (QEMU + Debian sched_ext kernel)"
 	@echo "make chart      the Helm chart checks (lint, schema, server-side dry run)"
-	@echo "make demo       the node path on this machine: pods, agent, intents, kernel maps"
+	@echo "make e2e        the end-to-end tier: API server, coordinator, a VM node (virtme-ng)"
+	@echo "make demo       the whole product: two pods on a VM node, before/after a strategy"
+	@echo "make demo-host  the node half only, on this machine: pods, agent, intents, kernel maps"
 	@echo "make bench      benchmarks"
 	@echo "make clean      remove build directories"
 
@@ -76,10 +78,18 @@ chart: build
 test: asan fuzz-smoke build
 	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
 
-# The node path end to end on this machine (root): synthetic pods, agent, intents,
-# kernel policy maps. See scripts/demo.sh.
+e2e: build
+	ctest --test-dir $(BUILD) -L e2e $(CTEST_FLAGS)
+
+# The whole product on a VM node (root): API server, coordinator, agent, two pods, a
+# strategy, wakeup latency before and after. See scripts/demo.sh.
 demo: build
 	BUILD=$(abspath $(BUILD)) scripts/demo.sh
+
+# The node half only, on this machine (root): synthetic pods, agent, intents, kernel
+# policy maps. See scripts/demo-host.sh.
+demo-host: build
+	BUILD=$(abspath $(BUILD)) scripts/demo-host.sh
 
 bench: build
 	@if [ -x scripts/bench.sh ]; then BUILD=$(abspath $(BUILD)) scripts/bench.sh; else echo "no benchmarks yet"; fi

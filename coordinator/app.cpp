@@ -115,10 +115,14 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
     // Every replica keeps the pod cache (previews and counts work anywhere); only the
     // Lease holder plans and pushes.
     pods_ = kube->pods;
-    agents_ = kube->agents;
     elector_ = kube->elector;
     if (!cfg.get_string("agents.static").empty()) {
-      spdlog::warn("agents.static is ignored: agents are found from their pods (kubernetes.agent_selector)");
+      // Pods from the API server, agents at fixed URLs: nodes whose agent is not a pod
+      // (a VM behind a forwarded port, a host agent run by systemd).
+      spdlog::info("agents.static set: agents are taken from it, not discovered from pods");
+      agents_ = std::make_shared<StaticAgentDirectory>(StaticAgentDirectory::parse(cfg.get_string("agents.static")));
+    } else {
+      agents_ = kube->agents;
     }
   } else {
     std::shared_ptr<StaticPodSource> inventory;

@@ -1,120 +1,104 @@
 #!/usr/bin/env bash
-# `make demo`: the node path working on this machine, on embedded defaults.
-#  1. builds synthetic Kubernetes pod cgroups (systemd + containerd layout, and the
-#     cgroupfs layout) with real processes in them,
-#  2. starts gthulhu-agent (BPF tracker; the sched_ext scheduler too when the kernel
-#     has it, otherwise it says why not),
-#  3. posts intents as the coordinator would, and shows what the kernel now holds:
-#     policy map entries per cgroup (bpftool), per-process overrides for a
-#     commandRegex intent, the pods/pids and strategies endpoints, metrics,
-#  4. starts a new matching process and shows it picked up in the kernel without
-#     any poll, then cleans up everything it created.
-# Needs root (BPF, cgroups). Everything runs on loopback and is removed at the end.
+# `make demo`: the whole product end to end, on embedded defaults, leaving nothing running.
+#   host   etcd + kube-apiserver, the coordinator (SQLite), on 127.0.0.1
+#   node   a virtme-ng VM on Debian's 7.3.4 sched_ext kernel (TCG) running the real
+#          gthulhu-agent and gthulhu-node-runner (the kubelet's part)
+# It creates two pods on the node (a latency-sensitive probe and a CPU hog), measures
+# the probe's wakeup latency and CPU under the kernel's EEVDF (no agent yet), starts the
+# agent (the sched_ext scheduler attaches), logs in to the coordinator, creates a
+# strategy through the REST API, waits for its intent to be Applied and measures again.
+# See scripts/e2e/topology.sh for the wiring. Needs root (the VM's agent loads BPF).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
+. "$here/e2e/topology.sh"
 build=${BUILD:-$root/build}
-agent=$build/agent/gthulhu-agent
-bpftool=$GTHULHU_CACHE/bpf-toolchain/bin/bpftool
-port=${DEMO_PORT:-18080}
-secret=demo-secret-0123456789
-pin_root=/sys/fs/bpf/gthulhu-demo
+window=${DEMO_WINDOW_S:-5}
 
-[[ $(id -u) == 0 ]] || die "the demo loads BPF programs and creates cgroups: run it as root"
-[[ -x $agent ]] || die "$agent not built (run: make)"
-
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-cg2=$(awk '$9 == "cgroup2" {print $5; exit}' FS=' ' /proc/self/mountinfo)
-[[ -n $cg2 ]] || cg2=$(findmnt -n -t cgroup2 -o TARGET | head -1)
-[[ -n $cg2 ]] || die "no cgroup2 filesystem mounted"
+[[ $(id -u) == 0 ]] || die "the demo boots a VM whose agent loads BPF: run it as root"
+for b in agent/gthulhu-agent coordinator/gthulhu-coordinator tests/e2e/gthulhu-node-runner tests/e2e/gthulhu-wakeup-probe; do
+  [[ -x $build/$b ]] || die "$build/$b not built (run: make)"
+done
+"$here/vng.sh" deps
 
 work=$(mktemp -d /tmp/gthulhu-demo.XXXXXX)
-uid_web=6f1c2a52-7d4e-4b8a-9e3f-0a1b2c3d4e5f
-uid_batch=0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b
-ctr=$(printf 'a%.0s' {1..64})
-web_pod="$cg2/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid_web//-/_}.slice"
-web_ctr="$web_pod/cri-containerd-$ctr.scope"
-batch_pod="$cg2/kubepods/besteffort/pod$uid_batch"
-batch_ctr="$batch_pod/$(printf 'b%.0s' {1..64})"
-pids=()
-agent_pid=
+admin_password=demo-$(openssl rand -hex 8)
+trap 'topo_stop; echo "logs kept in $work"' EXIT
+t0=$SECONDS
 
-cleanup() {
-  set +e
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  [[ -n $agent_pid ]] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
-  sleep 0.2
-  for d in "$web_ctr" "$web_pod" "$cg2/kubepods.slice/kubepods-burstable.slice" "$cg2/kubepods.slice" \
-           "$batch_ctr" "$batch_pod" "$cg2/kubepods/besteffort" "$cg2/kubepods"; do
-    [[ -d $d ]] && rmdir "$d" 2>/dev/null
-  done
-  rm -rf "$pin_root" "$work"
+say "API server, certificates ($work)"
+topo_pki
+topo_start_cluster
+say "VM node: booting Debian 7.3.4 (sched_ext) under QEMU/TCG (about a minute; log: $work/vm.log)"
+topo_start_vm
+topo_start_coordinator
+topo_wait_vm 400 guest_ready || exit 1
+echo "node runner up in the guest after $((SECONDS - t0)) s"
+
+say "Two pods on vm-node: latency (the probe) and hog (two busy loops)"
+kube_create /api/v1/namespaces/default/pods "$(pod_json latency latency 100m \
+  "[\"$build/tests/e2e/gthulhu-wakeup-probe\",\"$work/probe.jsonl\",\"2000\",\"$window\"]")"
+kube_create /api/v1/namespaces/default/pods "$(pod_json hog hog 1 \
+  '["/bin/sh","-c","while :; do :; done & while :; do :; done"]')"
+topo_wait_vm 60 pod_running latency
+topo_wait_vm 60 pod_running hog
+
+# measure: waits for two more probe windows and prints the last (the first one after a
+# change may straddle it).
+windows() { if [[ -f $work/probe.jsonl ]]; then wc -l < "$work/probe.jsonl"; else echo 0; fi; }
+probe_has() { (($(windows) >= $1)); }
+measure() {
+  topo_wait_vm $((window * 6 + 30)) probe_has $(($(windows) + 2)) >&2 || return 1
+  tail -1 "$work/probe.jsonl"
 }
-trap cleanup EXIT
+say "Measuring under EEVDF (no agent, no strategy): ${window}s windows"
+before=$(measure)
+echo "$before"
 
-# A process with a chosen command name (comm) in a cgroup: a copy of sleep named so.
-start_in() {  # cgroup name
-  cp /bin/sleep "$work/$2"
-  sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" 600' _ "$1" "$work/$2" &
-  pids+=($!)
-}
+say "Starting gthulhu-agent in the VM (the sched_ext scheduler attaches)"
+topo_start_agent
+topo_wait_vm 120 agent_healthy
+agent_get /health | python3 -c 'import sys,json; h=json.load(sys.stdin); print("scheduler:", json.dumps(h.get("scheduler", h))[:300])'
+gth_none=$(measure)
+echo "gthulhu, no strategy: $gth_none"
 
-step "Synthetic pods under $cg2"
-mkdir -p "$web_ctr" "$batch_ctr"
-echo "web   (systemd + containerd): ${web_ctr#$cg2}"
-echo "batch (cgroupfs):             ${batch_ctr#$cg2}"
-start_in "$web_ctr" nginx
-start_in "$web_ctr" nginx
-start_in "$batch_ctr" worker
-start_in "$batch_ctr" logger
-sleep 0.3
+say "REST: POST /api/v1/auth/login, then POST /api/v1/strategies (app=latency, priority 15, 1 ms slice)"
+coord_login
+coord POST /api/v1/strategies '{"labelSelectors":[{"key":"app","value":"latency"}],"priority":15,"executionTime":1000000}' |
+  python3 -c 'import sys,json; d=json.load(sys.stdin)["data"]; s=d["strategy"]
+print("strategy", s["id"], "priority", s["priority"], "executionTime", s["executionTime"], "->", d["intentCount"], "intent(s)")'
+applied() { coord GET /api/v1/intents/self | python3 -c '
+import sys,json
+d=json.load(sys.stdin)["data"]["intents"]
+sys.exit(0 if d and all(i["stateName"]=="Applied" for i in d) else 1)'; }
+topo_wait_vm 120 applied
+echo "GET /api/v1/intents/self:"
+coord GET /api/v1/intents/self | python3 -c 'import sys,json
+for i in json.load(sys.stdin)["data"]["intents"]: print(" ", i.get("podName"), "on", i["nodeID"], "priority", i.get("priority"), i["stateName"])'
+after=$(measure)
+echo "$after"
 
-step "Starting gthulhu-agent on 127.0.0.1:$port"
-GTHULHU_AGENT_STATE_DIR=$work/state GTHULHU_AGENT_PIN_ROOT=$pin_root GTHULHU_AGENT_NODE_NAME=demo-node \
-GTHULHU_SERVER_LISTEN=127.0.0.1:$port GTHULHU_AUTH_CLIENT_SECRET=$secret \
-  "$agent" > "$work/agent.log" 2>&1 &
-agent_pid=$!
-for _ in $(seq 50); do curl -sf "127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -s "127.0.0.1:$port/health" | python3 -m json.tool
+say "Before / after (the latency pod's wakeup lateness, ${window}s windows, 2 ms period, 2 vCPUs with a CPU hog)"
+python3 - "$before" "$gth_none" "$after" <<'PY'
+import json, sys
+rows = [("EEVDF (kernel default)", sys.argv[1]), ("gthulhu, no strategy", sys.argv[2]),
+        ("gthulhu, priority 15", sys.argv[3])]
+print(f"{'scheduling':<24}{'samples':>8}{'p50 us':>9}{'p99 us':>9}{'max us':>9}{'cpu ms':>8}")
+for name, line in rows:
+    w = json.loads(line)
+    print(f"{name:<24}{w['samples']:>8}{w['p50_us']:>9}{w['p99_us']:>9}{w['max_us']:>9}{w['cpu_ms']:>8}")
+PY
+echo
+echo "The agent's per-policy counters (GET /metrics on the node, over mTLS):"
+agent_get /metrics | grep -E '^gthulhu_pod_(runs_total|cpu_seconds_total|runqueue_wait_seconds_(sum|count))' || true
 
-api() { curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
-step "A token needs a credential (here the configured secret)"
-curl -s -XPOST "127.0.0.1:$port/api/v1/auth/token" -d '{"client_id":"demo"}' ; echo
-token=$(curl -s -XPOST "127.0.0.1:$port/api/v1/auth/token" -d "{\"client_id\":\"demo\",\"secret\":\"$secret\"}" |
-        python3 -c 'import sys,json; print(json.load(sys.stdin)["data"]["token"])')
-echo "token issued (${#token} bytes)"
-
-step "POST /api/v1/intents: web gets priority 10 / 4 ms; batch processes matching ^worker get -5"
-api -XPOST "127.0.0.1:$port/api/v1/intents" -d "{\"generation\":1,\"intents\":[
-  {\"id\":\"web\",\"podID\":\"$uid_web\",\"podName\":\"web-0\",\"k8sNamespace\":\"shop\",\"nodeID\":\"demo-node\",
-   \"priority\":10,\"executionTime\":4000000,\"podLabels\":{\"app\":\"web\"}},
-  {\"id\":\"batch\",\"podID\":\"$uid_batch\",\"podName\":\"batch-0\",\"k8sNamespace\":\"jobs\",\"nodeID\":\"demo-node\",
-   \"commandRegex\":\"^worker\",\"priority\":-5,\"executionTime\":40000000}]}" | python3 -m json.tool
-
-step "Kernel state: policy_by_cgroup (bpftool, BTF field names)"
-"$bpftool" map dump pinned "$pin_root/policy_by_cgroup" | head -40
-step "Kernel state: policy_by_tgid (per-process overrides from the commandRegex)"
-"$bpftool" map dump pinned "$pin_root/policy_by_tgid"
-
-step "A new matching process in batch: the tracker reports its exec, the agent overrides it"
-start_in "$batch_ctr" worker-2
-sleep 0.5
-echo "new pid ${pids[-1]}:"
-"$bpftool" map lookup pinned "$pin_root/policy_by_tgid" key $(printf '0x%02x 0x%02x 0x%02x 0x%02x' \
-  $((pids[-1] & 255)) $((pids[-1] >> 8 & 255)) $((pids[-1] >> 16 & 255)) $((pids[-1] >> 24 & 255)))
-
-step "GET /api/v1/pods/pids (from the tracker's process table, no /proc scan)"
-api "127.0.0.1:$port/api/v1/pods/pids" | python3 -m json.tool | head -60
-step "GET /api/v1/scheduling/strategies (the upstream shape, for external schedulers)"
-api "127.0.0.1:$port/api/v1/scheduling/strategies" | python3 -m json.tool
-step "GET /metrics (excerpt)"
-curl -s "127.0.0.1:$port/metrics" | grep -E '^gthulhu_(scheduler_enabled|tracker_|intents)' || true
-
-step "Done: the agent log"
-tail -n 12 "$work/agent.log"
-if [[ ! -e /sys/kernel/sched_ext/state ]]; then
-  echo
-  echo "This kernel has no sched_ext, so the scheduler stayed off (see /health). 'make vm-test'"
-  echo "boots Debian's 7.3 sched_ext kernel under QEMU and runs the scheduler tests there."
-fi
+say "Where to look next"
+cat <<TXT
+  REST calls made:  POST /api/v1/auth/login, POST /api/v1/strategies, GET /api/v1/intents/self
+  nodes view:       GET $(coordinator_url)/api/v1/nodes (Ready / Degraded / Unreachable, generations)
+  agent:            /health, /metrics, /api/v1/intents/results on the node (mTLS, see scripts/e2e/topology.sh)
+  kernel maps:      in the guest, bpftool map dump pinned /sys/fs/bpf/gthulhu/policy_by_cgroup
+  tests:            make e2e (the same topology with assertions)
+TXT
+echo "demo took $((SECONDS - t0)) s; stopping everything"

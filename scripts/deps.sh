@@ -7,6 +7,7 @@
 #   etcd + kube-apiserver -> scripts/kube-apiserver.sh (built from Go modules, cached)
 #   helm + kubernetes-validate -> scripts/helm.sh, scripts/kubernetes-validate.sh (chart checks, cached)
 #   sched_ext kernel -> scripts/fetch-kernel.sh (downloaded into the cache, apt sources untouched)
+#   virtme-ng + the kernel's modules -> scripts/vng.sh deps (a venv and a tree in the cache)
 #   web UI packages  -> scripts/ui-deps.sh (npm ci into ui/node_modules when the lock file changed)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +25,8 @@ packages=(
   # tests
   libgtest-dev libgmock-dev googletest openssl curl
   qemu-system-x86 busybox-static cpio stress-ng wrk
+  # the e2e tier's virtme-ng guest: kmod (modules), udev (else the guest's exit status is lost)
+  kmod udev python3-venv
   # web UI: build (Node.js >= 20.19 with npm) and browser tests (Debian's Chromium; sqlite3 sets
   # intent states in the test's store)
   nodejs chromium sqlite3
@@ -50,5 +53,5 @@ fi
 if [[ "${GTHULHU_SKIP_FERRETDB:-0}" != 1 ]]; then "$here/ferretdb.sh"; fi
 if [[ "${GTHULHU_SKIP_KUBE:-0}" != 1 ]]; then "$here/kube-apiserver.sh"; fi
 if [[ "${GTHULHU_SKIP_CHART_TOOLS:-0}" != 1 ]]; then "$here/helm.sh"; "$here/kubernetes-validate.sh"; fi
-if [[ "${GTHULHU_SKIP_KERNEL:-0}" != 1 ]]; then "$here/fetch-kernel.sh"; fi
+if [[ "${GTHULHU_SKIP_KERNEL:-0}" != 1 ]]; then "$here/fetch-kernel.sh"; "$here/vng.sh" deps; fi
 log "dependencies ready"
