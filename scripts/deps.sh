@@ -23,9 +23,8 @@ packages=(
   # tests
   libgtest-dev libgmock-dev googletest openssl curl
   qemu-system-x86 busybox-static cpio stress-ng wrk
-  # web UI: build (Node.js >= 20.19 with npm) and browser tests (Debian's Chromium; sqlite3 sets
-  # intent states in the test's store)
-  nodejs chromium sqlite3
+  # web UI: build (Node.js >= 20.19 with npm) and browser tests (Debian's Chromium)
+  nodejs chromium
 )
 
 missing=()
