@@ -37,7 +37,8 @@ void AgentPodMetrics::fetch(const Pod& pod, NodeClient& node) {
       case AgentCallError::Kind::kUnauthorized:
         fail(502, "the agent of node " + name + " refuses the coordinator: " + e.message);
       case AgentCallError::Kind::kRejected:
-        if (e.status == 404) fail(404, "node " + name + ": " + e.message);
+        // The agent's message names the node already ("... has no policy on node N").
+        if (e.status == 404) fail(404, e.message.find(name) != std::string::npos ? e.message : "node " + name + ": " + e.message);
         if (e.status == 503) fail(503, "node " + name + ": " + e.message, 30);
         fail(502, "the agent of node " + name + " answered HTTP " + std::to_string(e.status) + ": " + e.message);
       default:

@@ -76,6 +76,8 @@ export function Histogram({ boundsNs, counts, title }: { boundsNs: number[]; cou
   const w = 640, h = 200, pad = { l: 48, r: 12, t: 12, b: 28 };
   const max = Math.max(1, ...counts);
   const bw = (w - pad.l - pad.r) / Math.max(1, counts.length);
+  // Labels need about 44 px each: label every bucket, every 2nd or every 4th.
+  const labelEvery = counts.length <= 12 ? 1 : counts.length <= 16 ? 2 : 4;
   return (
     <figure className="chart">
       <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={title}>
@@ -88,7 +90,7 @@ export function Histogram({ boundsNs, counts, title }: { boundsNs: number[]; cou
               <rect className="bar" x={pad.l + i * bw + 1} y={h - pad.b - bh} width={Math.max(1, bw - 2)} height={bh}>
                 <title>{`≤ ${formatNs(boundsNs[i])}: ${c}`}</title>
               </rect>
-              {(counts.length <= 12 || i % 2 === 0) && (
+              {i % labelEvery === 0 && (
                 <text className="axis" x={pad.l + i * bw + bw / 2} y={h - pad.b + 14} textAnchor="middle">
                   {boundsNs[i] === undefined ? '∞' : `≤${formatNs(boundsNs[i])}`}
                 </text>

@@ -68,8 +68,8 @@ describe('pod metrics panel', () => {
   });
 
   it('explains failures with the server message', () => {
-    expect(metricsErrorText(new ApiError(404, 'node node-b: pod x has no policy on node node-b')))
-      .toBe('No metrics for this pod: node node-b: pod x has no policy on node node-b');
+    expect(metricsErrorText(new ApiError(404, "pod x has no policy on node node-b")))
+      .toBe("No metrics for this pod: pod x has no policy on node node-b");
     expect(metricsErrorText(new ApiError(502, 'the agent of node node-b is unreachable: refused')))
       .toBe("The pod's node did not answer: the agent of node node-b is unreachable: refused");
     expect(metricsErrorText(new ApiError(503, 'no agent is known for node node-c')))
