@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "agent/pod_stats.h"
 #include "common/http/json_api.h"
 #include "common/http/json_input.h"
 
@@ -173,6 +174,26 @@ Response pods_pids(AgentContext& ctx) {
   return json_ok({{"pods", pods}, {"timestamp", http::rfc3339_now()}, {"node_name", ctx.node_name}});
 }
 
+// One pod's scheduling statistics (agent/pod_stats.h). Needs the scheduler: with it
+// detached the counters stand still, which would read as "the pod does not run".
+Response pods_stats(AgentContext& ctx, Request& req) {
+  const auto pod = req.query_param("podId");
+  if (!pod || pod->empty()) return json_error(400, "podId is required");
+  auto uid = canonical_pod_uid(*pod);
+  if (!uid) return json_error(400, "podId must be a pod UID (36 characters, hex and dashes)");
+  const auto sched = ctx.scheduler.status();
+  const bool simulated = sched.state == "simulated";
+  if (!sched.enabled && !simulated) {
+    return json_error(503, "no scheduler statistics on node " + ctx.node_name + ": " +
+                               (sched.reason.empty() ? "the scheduler is not enabled" : sched.reason));
+  }
+  auto stats = collect_pod_stats(ctx.scheduler, ctx.engine, *uid);
+  if (!stats) return json_error(404, "pod " + *uid + " has no policy on node " + ctx.node_name);
+  auto body = pod_stats_json(*stats, ctx.node_name, simulated ? "simulated" : "scheduler");
+  body["timestamp"] = http::rfc3339_now();
+  return json_ok(body);
+}
+
 }  // namespace
 
 http::Router make_agent_router(AgentContext& ctx) {
@@ -185,7 +206,7 @@ http::Router make_agent_router(AgentContext& ctx) {
                            {"endpoints",
                             "/health, /version, /metrics, POST_/api/v1/auth/token, POST_/api/v1/intents, "
                             "GET_/api/v1/intents, GET_/api/v1/intents/results, DELETE_/api/v1/intents, GET_/api/v1/scheduling/strategies, "
-                            "POST_/api/v1/metrics, GET_/api/v1/pods/pids"}});
+                            "POST_/api/v1/metrics, GET_/api/v1/pods/pids, GET_/api/v1/pods/stats"}});
   });
   r.get("/metrics", metrics::exposition_handler(ctx.metrics));
   r.post("/api/v1/auth/token", [&tokens](Request& req) {
@@ -216,6 +237,7 @@ http::Router make_agent_router(AgentContext& ctx) {
     return json_ok();
   }));
   r.get("/api/v1/pods/pids", tokens.require([&ctx](Request&) { return pods_pids(ctx); }));
+  r.get("/api/v1/pods/stats", tokens.require([&ctx](Request& req) { return pods_stats(ctx, req); }));
   return r;
 }
 

@@ -9,6 +9,7 @@
 //   GET  /api/v1/scheduling/strategies               upstream shape, per process
 //   POST /api/v1/metrics                             external scheduler's MetricSet
 //   GET  /api/v1/pods/pids                           pods and their processes (tracker)
+//   GET  /api/v1/pods/stats?podId=UID                one pod's CPU time and runqueue wait
 #include <functional>
 #include <memory>
 #include <string>

@@ -10,6 +10,7 @@
 #include "coordinator/auth/password_hasher.h"
 #include "coordinator/auth/token_service.h"
 #include "coordinator/bootstrap.h"
+#include "coordinator/dispatch/agent_pod_metrics.h"
 #include "coordinator/dispatch/control_loop.h"
 #include "coordinator/dispatch/dispatch_config.h"
 #include "coordinator/dispatch/static_agent_directory.h"
@@ -139,8 +140,10 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
     agents_ = std::make_shared<StaticAgentDirectory>(StaticAgentDirectory::parse(cfg.get_string("agents.static")));
     elector_ = std::make_shared<AlwaysLeader>();
   }
-  control_ = std::make_unique<ControlLoop>(*store_, *pods_, *agents_, *elector_, dispatch_settings(cfg),
-                                           system_millis);
+  const DispatchSettings dispatch = dispatch_settings(cfg);
+  control_ = std::make_unique<ControlLoop>(*store_, *pods_, *agents_, *elector_, dispatch, system_millis);
+  // Pod metrics are answered by every replica, from the agents directly.
+  pod_metrics_ = std::make_unique<AgentPodMetrics>(*pods_, *agents_, dispatch.transport);
   // The control loop subscribed to pods and agents: the watches may start now.
   if (kube) kube->start();
 
@@ -149,6 +152,7 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
 
   ctx_ = std::make_unique<ApiContext>(ApiContext{*store_, *auth_, *authorizer_, *pods_, *control_});
   ctx_->ready = &ready_;
+  ctx_->pod_metrics = pod_metrics_.get();
   registry_ = std::make_shared<prometheus::Registry>();
 
   http::ServerOptions opts = service::server_options_from(cfg, "coordinator");

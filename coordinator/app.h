@@ -37,6 +37,7 @@ class AgentDirectory;
 class LeaderElector;
 class ControlLoop;
 class PodMetricsProvider;
+class AgentPodMetrics;
 struct ApiContext;
 
 class App {
@@ -64,7 +65,8 @@ class App {
   std::optional<std::string> fatal_error() const;
   void on_fatal(std::function<void(const std::string&)> callback) { on_fatal_ = std::move(callback); }
 
-  // The source of GET /api/v1/pods/metrics (not owned; null = 503). Set it before
+  // The source of GET /api/v1/pods/metrics: by default the agents (dispatch/
+  // agent_pod_metrics.h); this replaces it (not owned; null = 503). Set it before
   // start(); tests may swap it between requests.
   void set_pod_metrics_provider(PodMetricsProvider* provider);
 
@@ -90,6 +92,7 @@ class App {
   std::shared_ptr<AgentDirectory> agents_;
   std::shared_ptr<LeaderElector> elector_;
   std::unique_ptr<ControlLoop> control_;
+  std::unique_ptr<AgentPodMetrics> pod_metrics_;
   std::unique_ptr<ApiContext> ctx_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<http::Router> router_copy_;

@@ -27,9 +27,8 @@ packages=(
   qemu-system-x86 busybox-static cpio stress-ng wrk
   # the e2e tier's virtme-ng guest: kmod (modules), udev (else the guest's exit status is lost)
   kmod udev python3-venv
-  # web UI: build (Node.js >= 20.19 with npm) and browser tests (Debian's Chromium; sqlite3 sets
-  # intent states in the test's store)
-  nodejs chromium sqlite3
+  # web UI: build (Node.js >= 20.19 with npm) and browser tests (Debian's Chromium)
+  nodejs chromium
 )
 
 missing=()

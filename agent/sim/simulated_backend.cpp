@@ -1,5 +1,8 @@
 #include "agent/sim/simulated_backend.h"
 
+#include "agent/sim/memory_maps.h"
+#include "agent/sim/simulated_scheduler.h"
+
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -15,53 +18,6 @@ namespace gthulhu::agent {
 namespace fs = std::filesystem;
 
 namespace {
-
-class MemoryMaps final : public PolicyMaps {
- public:
-  std::string set_cgroup_policy(uint64_t id, const gthulhu_policy& p) override {
-    std::lock_guard lock(mu_);
-    cgroups_[id] = p;
-    return "";
-  }
-  std::string clear_cgroup_policy(uint64_t id) override {
-    std::lock_guard lock(mu_);
-    cgroups_.erase(id);
-    return "";
-  }
-  std::string set_process_override(uint32_t tgid, const gthulhu_policy& p) override {
-    std::lock_guard lock(mu_);
-    overrides_[tgid] = p;
-    return "";
-  }
-  std::string clear_process_override(uint32_t tgid) override {
-    std::lock_guard lock(mu_);
-    overrides_.erase(tgid);
-    return "";
-  }
-  std::optional<gthulhu_policy> cgroup_policy(uint64_t id) const override {
-    std::lock_guard lock(mu_);
-    auto it = cgroups_.find(id);
-    return it == cgroups_.end() ? std::nullopt : std::optional(it->second);
-  }
-  std::optional<gthulhu_policy> process_override(uint32_t tgid) const override {
-    std::lock_guard lock(mu_);
-    auto it = overrides_.find(tgid);
-    return it == overrides_.end() ? std::nullopt : std::optional(it->second);
-  }
-  std::vector<std::pair<uint64_t, gthulhu_policy>> cgroup_policies() const override {
-    std::lock_guard lock(mu_);
-    return {cgroups_.begin(), cgroups_.end()};
-  }
-  std::vector<std::pair<uint32_t, gthulhu_policy>> process_overrides() const override {
-    std::lock_guard lock(mu_);
-    return {overrides_.begin(), overrides_.end()};
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::map<uint64_t, gthulhu_policy> cgroups_;
-  std::map<uint32_t, gthulhu_policy> overrides_;
-};
 
 class FileProcesses final : public ProcessSource {
  public:
@@ -94,18 +50,6 @@ class FileProcesses final : public ProcessSource {
  private:
   mutable std::mutex mu_;
   std::map<uint32_t, ProcessInfo> table_;
-};
-
-class SimulatedScheduler final : public SchedulerView {
- public:
-  SchedulerStatus status() const override {
-    SchedulerStatus s;
-    s.state = "simulated";
-    s.reason = "simulated node: no BPF scheduler (agent.simulate)";
-    return s;
-  }
-  std::optional<gthulhu_sched_stats> stats() const override { return std::nullopt; }
-  std::map<uint32_t, gthulhu_policy_stats> policy_stats() const override { return {}; }
 };
 
 class SimulatedTracker final : public TrackerView {
@@ -175,7 +119,7 @@ class SimulatedBackend final : public NodeBackend {
   long long loaded_mtime_ = -1;
   MemoryMaps maps_;
   FileProcesses processes_;
-  SimulatedScheduler scheduler_;
+  SimulatedScheduler scheduler_{maps_};
   SimulatedTracker tracker_;
 };
 

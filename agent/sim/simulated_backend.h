@@ -8,7 +8,8 @@
 // mode: the cgroup id is the directory's inode, as on cgroupfs). The file is re-read
 // when its modification time changes; new processes produce exec events and missing
 // ones exit events, so commandRegex intents behave as on a real node. The scheduler
-// reports itself off ("simulated node"). Never used on a real node: /health says so.
+// reports itself "simulated", with simulated per-policy counters (sim/simulated_scheduler.h)
+// for the pod statistics. Never used on a real node: /health says so.
 #include <filesystem>
 #include <memory>
 

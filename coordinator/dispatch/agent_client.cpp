@@ -1,5 +1,7 @@
 #include "coordinator/dispatch/agent_client.h"
 
+#include <cctype>
+
 namespace gthulhu::coordinator {
 
 using nlohmann::json;
@@ -20,6 +22,22 @@ std::string error_text(const http::ClientResult& r) {
   } catch (const json::exception&) {
   }
   return "HTTP " + std::to_string(r.response.status);
+}
+
+// For a query parameter: unreserved characters as they are, the rest %XX.
+std::string query_escape(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -206,6 +224,18 @@ AgentCall<AgentHealth> AgentClient::health() {
   } catch (const json::exception&) {
     out.error = {AgentCallError::Kind::kBadAnswer, "health answer is not JSON", r.response.status, 0};
   }
+  return out;
+}
+
+AgentCall<json> AgentClient::pod_stats(const std::string& pod_uid) {
+  AgentCall<json> out;
+  auto r = authed(requests_, "GET", "/api/v1/pods/stats?podId=" + query_escape(pod_uid), {}, &out.error);
+  if (!r.ok) return out;
+  if (r.response.status != 200) {
+    out.error = {AgentCallError::Kind::kRejected, error_text(r), r.response.status, 0};
+    return out;
+  }
+  out.value = data_of(r, &out.error);
   return out;
 }
 

@@ -74,6 +74,9 @@ class AgentClient {
   // Long poll: returns when the results version differs from `after_version`.
   AgentCall<wire::ResultsReport> wait_results(std::optional<uint64_t> after_version);
   AgentCall<AgentHealth> health();
+  // GET /api/v1/pods/stats?podId=: one pod's scheduling counters (agent/pod_stats.h),
+  // the `data` object as the agent sent it. A 404 is kRejected with status 404.
+  AgentCall<nlohmann::json> pod_stats(const std::string& pod_uid);
 
  private:
   http::ClientOptions options(std::chrono::milliseconds total, const std::atomic<bool>* cancel) const;

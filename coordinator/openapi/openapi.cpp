@@ -215,19 +215,37 @@ json schemas() {
   s["StrategyPreview"] = object({{"podCount", integer("pods that would get an intent now")},
                                  {"pods", array_of(ref("PreviewPod"))},
                                  {"nodes", array_of(ref("PreviewNode"))}});
-  s["PodMetricsSample"] = object({{"time", str("RFC 3339")},
-                                  {"cpuTimeNs", integer("cumulative CPU time")},
-                                  {"waitP50Ns", integer("runqueue wait, median")},
-                                  {"waitP99Ns", integer("runqueue wait, 99th percentile")}});
+  // Figures: the scheduler's per-policy counters of the pod's intents, from its node's
+  // agent (GET /api/v1/pods/stats there; simulated on agent.simulate nodes); the series
+  // is kept by the coordinator (pods/pod_metrics_series.h).
+  auto nullable = [](json schema) {
+    schema["nullable"] = true;
+    return schema;
+  };
+  s["PodMetricsSample"] = object(
+      {{"time", str("RFC 3339, when the coordinator asked the agent")},
+       {"cpuTimeNs", integer("cumulative CPU time of the pod's policied tasks")},
+       {"cpuUse", nullable({{"type", "number"},
+                            {"description", "CPUs used on average since the previous sample (null for the first)"}})},
+       {"runs", integer("runs in the interval since the previous sample (all runs for the first)")},
+       {"waitP50Ns", nullable(integer("runqueue wait median of the interval, estimated from the log2 histogram; null without runs"))},
+       {"waitP99Ns", nullable(integer("runqueue wait 99th percentile of the interval; null without runs"))}});
   s["PodMetrics"] = object(
       {{"podId", str("pod UID")},
-       {"node", str()},
-       {"cpuTimeNs", integer("CPU time of the pod's tasks since the policy was applied")},
-       {"runs", integer("times the pod's tasks were scheduled")},
+       {"podName", str()},
+       {"namespace", str()},
+       {"node", str("the node whose agent answered")},
+       {"source", {{"type", "string"}, {"enum", {"scheduler", "simulated"}},
+                   {"description", "scheduler: the BPF scheduler's counters; simulated: an agent.simulate node's model"}}},
+       {"sampledAt", str("RFC 3339, the newest sample")},
+       {"cpuTimeNs", integer("CPU time of the pod's policied tasks since the policy was written")},
+       {"runs", integer("times those tasks started running")},
+       {"waitTimeNs", integer("runnable-to-running wait summed over those runs")},
        {"waitHistogram",
-        object({{"boundsNs", array_of(integer("upper bound of a bucket, ns"))},
-                {"counts", array_of(integer("runs whose wait fell in the bucket"))}})},
-       {"samples", array_of(ref("PodMetricsSample"))}});
+        object({{"boundsNs", array_of(integer("upper bound of a bucket, ns (the last bucket is open: one entry fewer than counts)"))},
+                {"counts", array_of(integer("runs whose wait fell in the bucket, cumulative"))}})},
+       {"samples", array_of(ref("PodMetricsSample"))}},
+      {"podId", "node", "cpuTimeNs", "runs", "waitHistogram", "samples"});
   s["EffectivePermission"] = object({{"key", str()}, {"self", boolean("only the caller's own resources")}});
   s["SelfPermissions"] = object({{"userId", str()},
                                  {"username", str()},
@@ -283,7 +301,8 @@ const char* reason(int status) {
     case 409: return "Duplicate name, concurrent change, or still in use";
     case 422: return "Validation failed; the message names each field";
     case 429: return "Too many login attempts; see Retry-After";
-    case 503: return "Storage unavailable; see Retry-After";
+    case 502: return "A node's agent could not be reached or gave a bad answer (the message names the node)";
+    case 503: return "Storage (or, for pod metrics, the node's agent or scheduler) unavailable; see Retry-After";
   }
   return "Error";
 }
@@ -335,7 +354,7 @@ const std::vector<Op>& operations() {
       {"DELETE", "/api/v1/intents", "intents", "Delete intents, all or nothing", "schedule_intent.delete", "IntentDelete", 200, nullptr, {400, 401, 403, 404, 503}},
       {"GET", "/api/v1/nodes", "nodes", "Nodes known from the pod source", "pod_pid_mapping.read", nullptr, 200, "NodeList", {401, 403, 503}},
       {"POST", "/api/v1/strategies/preview", "strategies", "Dry run: the pods and nodes a strategy would match now (validated as create; nothing is stored)", "schedule_strategy.create", "StrategyCreate", 200, "StrategyPreview", {400, 401, 403, 422, 503}},
-      {"GET", "/api/v1/pods/metrics", "nodes", "CPU time and runqueue wait of one pod (?podId=UID), gathered from its node's agent", "pod_pid_mapping.read", nullptr, 200, "PodMetrics", {400, 401, 403, 404, 503}},
+      {"GET", "/api/v1/pods/metrics", "nodes", "CPU time and runqueue wait of one policied pod (?podId=UID), asked of its node's agent (at most once a second) and kept as a short series. 404: pod unknown, unscheduled or without a policy on its node; 502: the agent is unreachable or answers badly; 503: no agent for the node, or its scheduler is off", "pod_pid_mapping.read", nullptr, 200, "PodMetrics", {400, 401, 403, 404, 502, 503}},
       {"GET", "/api/v1/users/self/permissions", "users", "The caller's effective permission keys (what the UI may offer)", "", nullptr, 200, "SelfPermissions", {401, 403, 503}},
       {"GET", "/", "ui", "The web UI (index.html)", nullptr, nullptr, 200, nullptr, {404}, true, "text/html"},
       {"GET", "/assets/*", "ui", "The web UI's hashed assets (cached as immutable)", nullptr, nullptr, 200, nullptr, {404}, true, "text/javascript"},

@@ -1,6 +1,7 @@
 // A real gthulhu-coordinator on 127.0.0.1 (random port) for the browser tests: SQLite
-// in a temporary directory, a freshly generated RSA key, a low Argon2 cost and a static
-// pod inventory (the pattern of tests/unit/coordinator_harness.h).
+// in a temporary directory, a freshly generated RSA key, a low Argon2 cost, a static
+// pod inventory (the pattern of tests/unit/coordinator_harness.h) and, when given,
+// real simulated agents (sim_agents.mjs) that its control loop pushes to.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,18 +25,25 @@ export const INVENTORY = {
   ],
 };
 
-export async function startCoordinator({ binary, uiDir }) {
+// The temporary directory and token signing key shared by the coordinator and agents.
+export function makeWorkspace() {
   const dir = mkdtempSync(join(tmpdir(), 'gthulhu-browser-'));
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyFile = join(dir, 'token.key');
+  writeFileSync(keyFile, privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), { mode: 0o600 });
+  return { dir, keyFile, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function startCoordinator({ binary, uiDir, workspace, agentEnv = {} }) {
+  const { dir, keyFile } = workspace;
   const inventory = join(dir, 'inventory.json');
   writeFileSync(inventory, JSON.stringify(INVENTORY));
-  const db = join(dir, 'coordinator.db');
   const env = {
     PATH: process.env.PATH,
     GTHULHU_SERVER_LISTEN: '127.0.0.1:0',
     GTHULHU_SERVER_ACCESS_LOG: 'false',
-    GTHULHU_AUTH_PRIVATE_KEY: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-    GTHULHU_SQLITE_PATH: db,
+    GTHULHU_AUTH_PRIVATE_KEY: keyFile,
+    GTHULHU_SQLITE_PATH: join(dir, 'coordinator.db'),
     GTHULHU_AUTH_ARGON2_MEMORY_KIB: '64',
     GTHULHU_AUTH_ARGON2_ITERATIONS: '1',
     GTHULHU_ADMIN_PASSWORD: ADMIN.password,
@@ -43,6 +51,8 @@ export async function startCoordinator({ binary, uiDir }) {
     GTHULHU_AUTH_LOGIN_ATTEMPTS_PER_IP: '100000',
     GTHULHU_AUTH_LOGIN_FAILURES_PER_USER: '100000',
     GTHULHU_UI_DIRECTORY: uiDir,
+    GTHULHU_LOG_LEVEL: 'info',
+    ...agentEnv,
   };
   const child = spawn(binary, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -68,14 +78,12 @@ export async function startCoordinator({ binary, uiDir }) {
   }
   return {
     base,
-    db,
     log: () => log,
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

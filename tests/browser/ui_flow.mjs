@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The web UI in headless Chromium (Debian's chromium driven by playwright-core)
-// against a real coordinator on loopback:
+// against a real coordinator on loopback whose control loop pushes over mTLS to two
+// real gthulhu-agent processes running as simulated nodes (node-a, node-b; node-c has
+// no agent):
 //   admin: log in, create a strategy (seeing the live preview), see its intents and
 //   their states change by themselves, nodes, pod detail, users/roles/permissions,
 //   edit and delete it, log out -> the refresh cookie no longer works;
@@ -8,17 +10,19 @@
 //   server refuses a forced create;
 //   a narrow window; keyboard order on the login form; no CSP violation anywhere.
 // Screenshots of each view go to --out. Exit 77 (ctest: skipped) without chromium.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ADMIN, call, startCoordinator } from './coordinator_process.mjs';
+import { ADMIN, INVENTORY, call, makeWorkspace, startCoordinator } from './coordinator_process.mjs';
+import { startAgents } from './sim_agents.mjs';
 
 const { values: opt } = parseArgs({
   options: {
     coordinator: { type: 'string' },
+    agent: { type: 'string' },
+    source: { type: 'string' },
     ui: { type: 'string' },
     'node-modules': { type: 'string' },
     out: { type: 'string' },
@@ -28,6 +32,10 @@ const { values: opt } = parseArgs({
 const SKIP = 77;
 if (!existsSync(opt.chromium)) {
   console.log(`SKIP: no Chromium at ${opt.chromium} (scripts/deps.sh installs Debian's chromium)`);
+  process.exit(SKIP);
+}
+if (!opt.agent || !existsSync(opt.agent)) {
+  console.log(`SKIP: no gthulhu-agent binary (${opt.agent ?? 'not built: the BPF toolchain is off'})`);
   process.exit(SKIP);
 }
 if (!existsSync(join(opt.ui, 'index.html'))) {
@@ -63,7 +71,24 @@ const log = (s) => {
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-const coord = await startCoordinator({ binary: opt.coordinator, uiDir: opt.ui });
+// prometheus-0 (node-a) has its prometheus process: its intent becomes Applied;
+// prometheus-1 (node-b) runs only a shell, so the "^prometheus" command regex matches
+// nothing there and its intent is Waiting; nginx-0 (node-b) gets no strategy.
+const uid = (name) => INVENTORY.pods.find((p) => p.name === name).uid;
+const workspace = makeWorkspace();
+const agents = await startAgents({
+  binary: opt.agent, sourceDir: opt.source, dir: workspace.dir, keyFile: workspace.keyFile,
+  nodes: {
+    'node-a': [{ pid: 100, comm: 'prometheus', pod: uid('prometheus-0') }],
+    'node-b': [{ pid: 200, comm: 'sh', pod: uid('prometheus-1') }, { pid: 201, comm: 'nginx', pod: uid('nginx-0') }],
+  },
+});
+const coord = await startCoordinator({ binary: opt.coordinator, uiDir: opt.ui, workspace, agentEnv: agents.env })
+  .catch(async (e) => {
+    await agents.stop();
+    workspace.remove();
+    throw e;
+  });
 const profiles = [];
 let browserContexts = [];
 
@@ -101,10 +126,6 @@ const shot = async (page, name) => {
   await page.screenshot({ path: join(opt.out, `${name}.png`), fullPage: true });
   console.log(`  shot ${name}.png`);
 };
-
-function sql(statement) {
-  execFileSync('sqlite3', ['-cmd', '.timeout 5000', coord.db, statement]);
-}
 
 try {
   // ---------------------------------------------------------------- admin
@@ -174,14 +195,16 @@ try {
   await page.getByRole('link', { name: /Intents of this strategy/ }).click();
   await page.getByRole('heading', { name: 'Intents' }).waitFor();
   await page.locator('tr[data-intent-state]').nth(1).waitFor();
-  check(await page.locator('tr[data-intent-state="Initialized"]').count() === 2, 'two intents, Initialized');
-  // The control loop is not part of this test: the agents' answers are written into
-  // the store, as the coordinator records them, and the open page must pick them up.
-  sql(`UPDATE intents SET state=3, state_reason='' WHERE pod_name='prometheus-0';
-       UPDATE intents SET state=5, state_reason='pod cgroup not found on node-b' WHERE pod_name='prometheus-1';`);
-  await page.locator('tr[data-intent-state="Failed"]').waitFor({ timeout: 10000 });
-  check(await page.locator('tr[data-intent-state="Applied"]').count() === 1, 'Applied shown without a reload');
-  check(await appears(page.getByText('pod cgroup not found on node-b')), 'the failure reason is shown');
+  // The control loop pushes them to the agents; their answers reach the open page.
+  await page.locator('tr[data-intent-state="Applied"]').waitFor({ timeout: 20000 });
+  await page.locator('tr[data-intent-state="Waiting"]').waitFor({ timeout: 20000 });
+  check(true, 'Applied (node-a) and Waiting (node-b) shown without a reload');
+  const adminToken = (await call(B, 'POST', '/api/v1/auth/login', { body: ADMIN })).json.data.accessToken;
+  const listed = (await call(B, 'GET', '/api/v1/intents/self', { token: adminToken })).json.data.intents;
+  const waiting = listed.find((i) => i.podName === 'prometheus-1');
+  check(waiting?.stateName === 'Waiting' && listed.find((i) => i.podName === 'prometheus-0')?.stateName === 'Applied',
+    `the store agrees: ${listed.map((i) => `${i.podName}=${i.stateName}`).join(', ')}`);
+  check(await appears(page.getByText(waiting?.stateReason || 'no reason given')), `the waiting reason is shown: "${waiting?.stateReason}"`);
   await shot(page, '05-intents-by-strategy');
   await page.getByLabel('By node').check();
   await page.getByRole('region', { name: 'Node node-b' }).waitFor();
@@ -194,33 +217,31 @@ try {
   check(await page.locator('tr[data-node]').count() === 3, 'three nodes');
   await shot(page, '07-nodes');
 
-  log('pod detail: without a metrics provider, then with one (answer faked in the browser)');
-  await page.goto(`${B}/pods/0a0a0a0a-0000-0000-0000-000000000001`);
-  await page.getByText('Pod metrics are not available').waitFor();
-  check(true, 'the 503 is explained');
-  await shot(page, '08-pod-detail-unavailable');
-  const now = Date.now();
-  const samples = Array.from({ length: 24 }, (_, i) => ({
-    time: new Date(now - (23 - i) * 5000).toISOString(),
-    cpuTimeNs: 2e8 * (i + 1) + 1e7 * (i % 3),
-    waitP50Ns: 40000 + 5000 * Math.sin(i / 3),
-    waitP99Ns: 900000 - 25000 * i + 60000 * (i % 4),
-  }));
-  await page.route('**/api/v1/pods/metrics?*', (route) => route.fulfill({
-    status: 200, contentType: 'application/json',
-    body: JSON.stringify({ success: true, timestamp: new Date().toISOString(), data: {
-      podId: '0a0a0a0a-0000-0000-0000-000000000001', node: 'node-a', cpuTimeNs: 4.8e9, runs: 183402,
-      waitHistogram: { boundsNs: [1e3, 4e3, 16e3, 64e3, 256e3, 1e6, 4e6, 16e6], counts: [5200, 40100, 91000, 38000, 7000, 1800, 290, 12] },
-      samples } }),
-  }));
-  await page.reload();
-  await page.getByText('Runqueue wait over time').first().waitFor();
-  check(await appears(page.getByText('183,402')), 'runs shown in the viewer\'s locale');
+  log('pod detail: a pod without a policy says why; a policied pod shows its node\'s figures');
+  await page.goto(`${B}/pods/${uid('nginx-0')}`);
+  await page.getByText('No metrics for this pod').waitFor();
+  check((await page.getByRole('alert').textContent()).includes('has no policy on node node-b'), 'the agent\'s 404 is explained');
+  await shot(page, '08-pod-detail-no-policy');
+  await page.goto(`${B}/pods/${uid('prometheus-0')}`);
+  await page.getByRole('img', { name: 'Runqueue wait over time' }).waitFor({ timeout: 20000 });
+  check(await appears(page.getByText('Simulated node')), 'the figures are marked as a simulated node\'s');
+  // The view polls every 3 s and the coordinator keeps each answer: wait for a series.
+  const points = () => page.evaluate(() => {
+    const l = document.querySelector('svg[aria-label="Runqueue wait over time"] polyline.s-p99');
+    return l ? l.getAttribute('points').split(' ').length : 0;
+  });
+  const seriesBy = Date.now() + 30000;
+  while ((await points()) < 5 && Date.now() < seriesBy) await page.waitForTimeout(500);
+  check((await points()) >= 5, `p99 over time has ${await points()} points`);
+  const served = await call(B, 'GET', `/api/v1/pods/metrics?podId=${uid('prometheus-0')}`, { token: adminToken });
+  const last = served.json?.data?.samples?.at(-1);
+  check(served.status === 200 && served.json.data.node === 'node-a' && served.json.data.source === 'simulated' &&
+    last.waitP99Ns > last.waitP50Ns && last.cpuUse > 0 && served.json.data.runs > 0,
+    `GET /api/v1/pods/metrics from node-a: runs ${served.json?.data?.runs}, p50 ${last?.waitP50Ns} ns, p99 ${last?.waitP99Ns} ns, CPU ${last?.cpuUse}`);
+  check(await page.locator('svg[aria-label="Runqueue wait histogram (runs per bucket)"] rect.bar').count() === 24, 'the histogram has 24 buckets');
   await shot(page, '09-pod-detail');
-  await page.unroute('**/api/v1/pods/metrics?*');
 
   log('users, roles, permissions');
-  const adminToken = (await call(B, 'POST', '/api/v1/auth/login', { body: ADMIN })).json.data.accessToken;
   await call(B, 'POST', '/api/v1/roles', { token: adminToken, body: { name: 'viewer', description: 'reads strategies and intents',
     rolePolicies: [{ permissionKey: 'schedule_strategy.read' }, { permissionKey: 'schedule_intent.read' }, { permissionKey: 'pod_pid_mapping.read' }] } });
   await page.getByRole('link', { name: 'Users' }).click();
@@ -329,10 +350,13 @@ try {
     for (const p of c.pages()) await p.screenshot({ path: join(opt.out, `failure-${i}.png`), fullPage: true }).catch(() => {});
   }
   console.log(coord.log().split('\n').slice(-30).join('\n'));
+  console.log(agents.log().split('\n').slice(-30).join('\n'));
 } finally {
   for (const c of browserContexts) await c.close().catch(() => {});
   for (const p of profiles) rmSync(p, { recursive: true, force: true });
   await coord.stop();
+  await agents.stop();
+  workspace.remove();
 }
 console.log(failures ? `${failures} check(s) failed` : 'all browser checks passed');
 process.exit(failures ? 1 : 0);

@@ -33,12 +33,16 @@ using gthulhu::test::TableProcesses;
 struct OffScheduler : SchedulerView {
   // Tests may set what the kernel lacks (as the BPF backend reports from its BTF).
   std::vector<std::string> missing;
+  // Tests of the pod statistics turn it on and give per-policy counters.
+  bool on = false;
+  std::map<uint32_t, gthulhu_policy_stats> per_policy;
   SchedulerStatus status() const override {
+    if (on) return {true, "enabled", "", std::nullopt, missing};
     return {false, "unsupported", "this kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT)", std::nullopt,
             missing};
   }
   std::optional<gthulhu_sched_stats> stats() const override { return std::nullopt; }
-  std::map<uint32_t, gthulhu_policy_stats> policy_stats() const override { return {}; }
+  std::map<uint32_t, gthulhu_policy_stats> policy_stats() const override { return per_policy; }
 };
 
 struct RunningTracker : TrackerView {
@@ -260,6 +264,54 @@ TEST_F(AgentApi, StrategiesKeepTheUpstreamShape) {
   EXPECT_EQ(row["execution_time"], 20000000);
   EXPECT_EQ(row["command_regex"], "nginx");
   EXPECT_EQ(row["selectors"][0]["key"], "app");
+}
+
+TEST_F(AgentApi, PodStatsSumThePodsPoliciesAndSayWhyWhenThereAreNone) {
+  start();
+  auto off = call("GET", "/api/v1/pods/stats?podId=" + kPod);
+  EXPECT_EQ(off.response.status, 503) << off.response.body;
+  EXPECT_NE(off.response.body.find("no scheduler statistics on node node-1: this kernel has no sched_ext"),
+            std::string::npos) << off.response.body;
+  sched.on = true;
+  EXPECT_EQ(call("GET", "/api/v1/pods/stats").response.status, 400);
+  auto bad = call("GET", "/api/v1/pods/stats?podId=nope");
+  EXPECT_EQ(bad.response.status, 400);
+  EXPECT_NE(bad.response.body.find("podId must be a pod UID"), std::string::npos);
+  auto none = call("GET", "/api/v1/pods/stats?podId=" + kPod);
+  EXPECT_EQ(none.response.status, 404);
+  EXPECT_NE(none.response.body.find("has no policy on node node-1"), std::string::npos) << none.response.body;
+
+  // Two intents for the pod (pod-wide and per process): two policy ids, summed.
+  auto r = call("POST", "/api/v1/intents",
+                {{"intents", {{{"id", "a"}, {"podID", kPod}, {"priority", 4}},
+                              {{"id", "b"}, {"podID", kPod}, {"priority", 9}, {"commandRegex", "^nginx"}}}}});
+  ASSERT_EQ(r.response.status, 200) << r.response.body;
+  for (const auto& [id, owner] : engine->policy_owners()) {
+    gthulhu_policy_stats st{};
+    st.cpu_time_ns = 1000 * id;
+    st.run_count = 10;
+    st.wait_time_ns = 5000;
+    st.wait_hist[2] = 6;
+    st.wait_hist[GTHULHU_WAIT_HIST_BUCKETS - 1] = 4;
+    sched.per_policy[id] = st;
+  }
+  ASSERT_EQ(sched.per_policy.size(), 2u);
+  sched.per_policy[999].run_count = 77;  // another pod's policy: not counted
+  auto got = call("GET", "/api/v1/pods/stats?podId=" + kPod);
+  ASSERT_EQ(got.response.status, 200) << got.response.body;
+  auto d = json::parse(got.response.body)["data"];
+  EXPECT_EQ(d["podId"], kPod);
+  EXPECT_EQ(d["node"], "node-1");
+  EXPECT_EQ(d["source"], "scheduler");
+  EXPECT_EQ(d["runs"], 20);
+  EXPECT_EQ(d["waitTimeNs"], 10000);
+  EXPECT_EQ(d["cpuTimeNs"], 1000 * (sched.per_policy.begin()->first + std::next(sched.per_policy.begin())->first));
+  EXPECT_EQ(d["intents"], json::parse(R"(["a","b"])"));
+  ASSERT_EQ(d["waitHistogram"]["counts"].size(), static_cast<size_t>(GTHULHU_WAIT_HIST_BUCKETS));
+  EXPECT_EQ(d["waitHistogram"]["counts"][2], 12);
+  EXPECT_EQ(d["waitHistogram"]["counts"][GTHULHU_WAIT_HIST_BUCKETS - 1], 8);
+  EXPECT_EQ(d["waitHistogram"]["boundsNs"][0], 1024);
+  EXPECT_EQ(d["waitHistogram"]["boundsNs"].size(), static_cast<size_t>(GTHULHU_WAIT_HIST_BUCKETS - 1));
 }
 
 TEST_F(AgentApi, PodsPidsListsTrackerProcessesWithContainerIds) {

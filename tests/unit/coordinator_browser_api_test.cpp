@@ -141,6 +141,7 @@ TEST(PodMetrics, UnavailableWithoutAProviderThenFromIt) {
   CoordinatorHarness h;
   const auto& admin = h.admin_token_cached();
   const std::string path = "/api/v1/pods/metrics?podId=0a0a0a0a-0000-0000-0000-000000000001";
+  h.app().set_pod_metrics_provider(nullptr);  // instead of the agents (pod_metrics_test.cpp)
   auto none = h.call("GET", path, nullptr, admin);
   EXPECT_EQ(none.status, 503);
   EXPECT_EQ(none.error(), "pod metrics unavailable");

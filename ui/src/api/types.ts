@@ -75,18 +75,29 @@ export interface NodeInfo {
   intents?: Partial<Record<'applied' | 'waiting' | 'failed' | 'sent' | 'initialized', number>>;
 }
 
+// GET /api/v1/pods/metrics (coordinator/openapi): the scheduler's counters of the pod's
+// policies, from its node's agent, as a series the coordinator keeps. Each sample
+// describes the interval since the previous one (the first: everything so far).
 export interface PodMetricsSample {
   time: string;
   cpuTimeNs: number;
-  waitP50Ns: number;
-  waitP99Ns: number;
+  cpuUse: number | null;    // CPUs used on average in the interval; null for the first
+  runs: number;
+  waitP50Ns: number | null; // null: no runs in the interval
+  waitP99Ns: number | null;
 }
 
 export interface PodMetrics {
   podId: string;
+  podName?: string;
+  namespace?: string;
   node: string;
+  source?: 'scheduler' | 'simulated' | string;
+  sampledAt?: string;
   cpuTimeNs: number;
   runs: number;
+  waitTimeNs?: number;
+  // boundsNs has one entry fewer than counts: the last bucket is open.
   waitHistogram?: { boundsNs: number[]; counts: number[] };
   samples?: PodMetricsSample[];
 }

@@ -1,15 +1,15 @@
 // One pod: its CPU time, runs and runqueue wait (p50/p99 over time, and the
-// histogram), from GET /api/v1/pods/metrics, with the pod's intents.
+// histogram), from GET /api/v1/pods/metrics (the coordinator asks the pod's node's
+// agent and keeps the series), with the pod's intents. A failure says why in the
+// server's words (pod unknown, no policy on its node, agent unreachable...).
 import { useParams } from 'react-router-dom';
 import { getPodMetrics, listIntents, listStrategies } from '../api/endpoints';
-import { ApiError, messageOf } from '../api/errors';
 import type { Intent, PodMetrics } from '../api/types';
 import { useSession } from '../auth/session';
-import { Histogram, LineChart } from '../components/Charts';
+import { PodMetricsPanel, metricsErrorText } from '../components/PodMetricsPanel';
 import { IntentTable } from '../components/IntentStates';
 import { ErrorNote, Loading } from '../components/Status';
 import { usePolling } from '../components/usePolling';
-import { formatCount, formatNs } from '../format';
 import { perm } from '../routes';
 
 export function PodDetailView() {
@@ -22,53 +22,26 @@ export function PodDetailView() {
       try {
         metrics = await getPodMetrics(uid);
       } catch (e) {
-        metricsError = e instanceof ApiError && e.status === 503
-          ? 'Pod metrics are not available from this coordinator yet (the agents have not reported).'
-          : messageOf(e);
+        metricsError = metricsErrorText(e);
       }
       const intents = can(perm.intentRead) ? (await listIntents()).filter((i) => i.podID === uid) : ([] as Intent[]);
       const strategies = can(perm.strategyRead) ? await listStrategies() : [];
       return { metrics, metricsError, intents, strategies };
     },
-    5000,
+    3000,
     [uid],
   );
   const d = polled.data;
   const m = d?.metrics;
-  const podName = d?.intents[0]?.podName;
-  const samples = m?.samples ?? [];
+  const podName = d?.metrics?.podName ?? d?.intents[0]?.podName;
   return (
     <section>
       <h1>Pod {podName ?? <span className="mono">{uid}</span>}</h1>
       {podName && <p className="muted mono">{uid}</p>}
       <ErrorNote message={polled.error} />
       {polled.loading && !d && <Loading what="pod metrics" />}
-      {d?.metricsError && <p className="notice" role="status">{d.metricsError}</p>}
-      {m && (
-        <>
-          <dl className="stats">
-            <div><dt>Node</dt><dd>{m.node || '—'}</dd></div>
-            <div><dt>CPU time</dt><dd>{formatNs(m.cpuTimeNs)}</dd></div>
-            <div><dt>Runs</dt><dd>{formatCount(m.runs)}</dd></div>
-            <div><dt>Wait p50 (latest)</dt><dd>{formatNs(samples.at(-1)?.waitP50Ns)}</dd></div>
-            <div><dt>Wait p99 (latest)</dt><dd>{formatNs(samples.at(-1)?.waitP99Ns)}</dd></div>
-          </dl>
-          {samples.length > 0 ? (
-            <div className="charts">
-              <LineChart title="Runqueue wait over time" times={samples.map((s) => s.time)}
-                series={[
-                  { name: 'p50', className: 's-p50', values: samples.map((s) => s.waitP50Ns) },
-                  { name: 'p99', className: 's-p99', values: samples.map((s) => s.waitP99Ns) },
-                ]} />
-              <LineChart title="CPU time over time" times={samples.map((s) => s.time)}
-                series={[{ name: 'CPU time', className: 's-cpu', values: samples.map((s) => s.cpuTimeNs) }]} />
-              {m.waitHistogram && m.waitHistogram.counts.length > 0 && (
-                <Histogram title="Runqueue wait histogram (runs per bucket)" boundsNs={m.waitHistogram.boundsNs} counts={m.waitHistogram.counts} />
-              )}
-            </div>
-          ) : <p className="muted">No samples yet.</p>}
-        </>
-      )}
+      {d?.metricsError && <p className="notice" role="alert">{d.metricsError}</p>}
+      {m && <PodMetricsPanel metrics={m} />}
       {d && can(perm.intentRead) && (
         <>
           <h2>Intents for this pod</h2>
