@@ -38,6 +38,7 @@ class LeaderElector;
 class ControlLoop;
 class PodMetricsProvider;
 struct ApiContext;
+class StoreHealthMonitor;
 
 class App {
  public:
@@ -91,6 +92,7 @@ class App {
   std::shared_ptr<LeaderElector> elector_;
   std::unique_ptr<ControlLoop> control_;
   std::unique_ptr<ApiContext> ctx_;
+  std::unique_ptr<StoreHealthMonitor> store_health_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<http::Router> router_copy_;
   std::unique_ptr<http::Server> server_;
