@@ -100,9 +100,12 @@ Timings measure(SimAgent& agent, size_t extra, int calls, uint64_t* generation) 
     c.time("POST", "/api/v1/intents", intents_body(++*generation));
     c.time("GET", "/api/v1/pods/pids");
     size_t seen = 0;
-    for (const auto& p : json::parse(c.last_body())["data"]["pods"]) seen += p["processes"].size();
+    const json body = json::parse(c.last_body());
+    for (const auto& p : body["data"]["pods"]) seen += p["processes"].size();
     if (seen == kPods.size() * 5) break;
-    if (Clock::now() > deadline) throw std::runtime_error("the agent did not load the process table");
+    if (Clock::now() > deadline)
+      throw std::runtime_error("the agent did not load the process table (" + std::to_string(seen) +
+                               " pod processes seen, want " + std::to_string(kPods.size() * 5) + ")");
   }
   std::vector<double> pids, strategies, reconcile;
   for (int i = 0; i < calls; ++i) {
