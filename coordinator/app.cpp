@@ -225,8 +225,8 @@ void App::startup() {
       spdlog::warn("coordinator: the control loop is not leading yet (store unavailable?)");
     }
   }
-  // Ready means /health can say so: the background store check has an answer.
-  if (!store_health_->current().checked) store_health_->wait_for_check(std::chrono::seconds(10));
+  // Ready means /health can say so: a store check made after the migration.
+  store_health_->check_now(std::chrono::seconds(10));
   ready_ = true;
   cv_.notify_all();
   spdlog::info("coordinator ready");

@@ -26,18 +26,21 @@ void StoreHealthMonitor::stop() {
 void StoreHealthMonitor::run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
+    pinging_ = true;
     lock.unlock();
     const auto began = Clock::now();
     Status st = store_.ping();
     const auto ended = Clock::now();
     lock.lock();
+    pinging_ = false;
     last_ok_ = st.ok();
     last_error_ = st.ok() ? "" : st.error().message;
     last_latency_ = std::chrono::duration_cast<std::chrono::milliseconds>(ended - began);
     finished_at_ = ended;
     ++checks_;
     cv_.notify_all();
-    cv_.wait_for(lock, options_.interval, [&] { return stopping_; });
+    cv_.wait_for(lock, options_.interval, [&] { return stopping_ || check_requested_; });
+    check_requested_ = false;
   }
 }
 
@@ -59,6 +62,15 @@ StoreHealth StoreHealthMonitor::current() const {
   h.ok = last_ok_;
   h.error = last_error_;
   return h;
+}
+
+bool StoreHealthMonitor::check_now(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  // A ping already running began before the request: wait for the one after it.
+  const uint64_t want = checks_ + (pinging_ ? 2 : 1);
+  check_requested_ = true;
+  cv_.notify_all();
+  return cv_.wait_for(lock, timeout, [&] { return checks_ >= want; });
 }
 
 bool StoreHealthMonitor::wait_for_check(std::chrono::milliseconds timeout) const {

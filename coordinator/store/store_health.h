@@ -42,6 +42,10 @@ class StoreHealthMonitor {
   // Blocks until a ping finishes after this call began, or the timeout passes; for
   // tests and start-up. True when one did.
   bool wait_for_check(std::chrono::milliseconds timeout) const;
+  // Pings now (not at the next interval) and waits up to timeout for that result: the
+  // coordinator calls it once the schema exists, so "ready" never reports the failed
+  // ping of an unmigrated store.
+  bool check_now(std::chrono::milliseconds timeout);
 
  private:
   void run();
@@ -51,6 +55,8 @@ class StoreHealthMonitor {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   bool stopping_ = false;
+  bool check_requested_ = false;
+  bool pinging_ = false;
   uint64_t checks_ = 0;
   std::optional<Clock::time_point> finished_at_;
   bool last_ok_ = false;
