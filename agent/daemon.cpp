@@ -34,7 +34,13 @@ IntentUpdate AgentDaemon::update_intents(const IntentChange& change) {
   return out;
 }
 
-void AgentDaemon::start() {
+namespace {
+long long ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count();
+}
+}  // namespace
+
+void AgentDaemon::start(std::chrono::steady_clock::time_point started) {
   std::error_code ec;
   fs::create_directories(settings_.state_dir, ec);
   if (ec) throw std::runtime_error("cannot create state_dir " + settings_.state_dir + ": " + ec.message());
@@ -53,6 +59,7 @@ void AgentDaemon::start() {
   spdlog::info("agent: node {}, cgroup2 at {} ({} cgroups, {} pods), {} intents restored at generation {}",
                settings_.node_name, cgroup_root, cgroups, tree_->pod_uids().size(), restored.size(),
                intents_->generation());
+  spdlog::info("agent: startup: first reconcile done at {} ms", ms_since(started));
 
   tokens_ = std::make_unique<TokenService>(settings_.tokens);
   auto registry_metrics =
@@ -66,6 +73,8 @@ void AgentDaemon::start() {
   server_options.metrics = http_registry;
   server_ = std::make_unique<http::Server>(server_options, make_agent_router(*context_));
   server_->start();
+  spdlog::info("agent: startup: serving on port {} at {} ms (token key {})", server_->port(), ms_since(started),
+               tokens_->key_ready() ? "ready" : "still being generated, off the serving path");
   stopping_ = false;
   events_ = std::thread([this] { event_loop(); });
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The agent process minus main(): restores intents, indexes the cgroup tree, applies
 // policies, serves the REST API, and follows kernel events on one thread.
+#include <chrono>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -24,7 +25,9 @@ class AgentDaemon {
   ~AgentDaemon();
 
   // Throws std::runtime_error when the state cannot be restored or the server not bound.
-  void start();
+  // `started`: when the process began, for the start-up timings it logs (first
+  // reconcile, serving).
+  void start(std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
   void stop();
   uint16_t port() const { return server_ ? server_->port() : 0; }
 

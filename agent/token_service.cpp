@@ -16,10 +16,32 @@ namespace gthulhu::agent {
 TokenService::TokenService(TokenOptions options) : options_(std::move(options)) {
   if (options_.private_key_pem.empty()) {
     spdlog::warn("auth: no [auth] private_key configured: using an ephemeral key, tokens end with this process");
-    options_.private_key_pem = auth::generate_rsa_private_key_pem();
+    keys_ = std::async(std::launch::async, [issuer = options_.issuer] {
+              const auto t0 = std::chrono::steady_clock::now();
+              auto keys = make_keys(auth::generate_rsa_private_key_pem(), issuer);
+              spdlog::info("auth: ephemeral token key ready after {} ms",
+                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - t0).count());
+              return keys;
+            }).share();
+  } else {
+    // A configured key is checked now: a bad one is a start-up error.
+    std::promise<std::shared_ptr<const Keys>> ready;
+    ready.set_value(make_keys(options_.private_key_pem, options_.issuer));
+    keys_ = ready.get_future().share();
   }
-  signer_ = std::make_unique<auth::JwtSigner>(options_.private_key_pem, options_.issuer);
-  verifier_ = std::make_unique<auth::JwtVerifier>(signer_->public_key_pem(), options_.issuer);
+}
+
+bool TokenService::key_ready() const {
+  return keys_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+}
+
+std::shared_ptr<const TokenService::Keys> TokenService::make_keys(const std::string& pem,
+                                                                  const std::string& issuer) {
+  auto keys = std::make_shared<Keys>();
+  keys->signer = std::make_unique<auth::JwtSigner>(pem, issuer);
+  keys->verifier = std::make_unique<auth::JwtVerifier>(keys->signer->public_key_pem(), issuer);
+  return keys;
 }
 
 namespace {
@@ -55,7 +77,7 @@ std::optional<IssuedToken> TokenService::issue(const http::Request& req, const n
   }
   IssuedToken t;
   t.client_id = client_id;
-  t.token = signer_->sign({{"sub", client_id}, {"client_id", client_id}}, options_.ttl);
+  t.token = keys().signer->sign({{"sub", client_id}, {"client_id", client_id}}, options_.ttl);
   t.expires_at = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count() +
@@ -74,7 +96,7 @@ std::optional<std::string> TokenService::authenticate(const http::Request& req,
     *error = "Authorization header must start with 'Bearer '";
     return std::nullopt;
   }
-  auto v = verifier_->verify(std::string_view(header).substr(7));
+  auto v = keys().verifier->verify(std::string_view(header).substr(7));
   if (!v) {
     *error = "invalid or expired token: " + v.error;
     return std::nullopt;

@@ -4,7 +4,11 @@
 //   * a client certificate verified by the server's mTLS layer (client_id = its CN), or
 //   * the configured client secret (compared in constant time).
 // Tokens are RS256 JWTs signed with the agent's key (pinned algorithm, iss checked).
+// Without a configured key an ephemeral RSA key is generated off the serving path (it
+// keeps a CPU busy for ~5 s in a TCG VM): the agent serves /health and applies intents
+// meanwhile; only token requests and authenticated calls wait for it.
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,12 +46,21 @@ class TokenService {
   // Wraps a handler so it runs only with a valid token (401 JSON otherwise).
   http::Handler require(http::Handler inner) const;
 
-  const std::string& public_key_pem() const { return signer_->public_key_pem(); }
+  // Waits for the key when it is still being generated.
+  const std::string& public_key_pem() const { return keys().signer->public_key_pem(); }
+  // True once the key exists (generated or configured).
+  bool key_ready() const;
 
  private:
+  struct Keys {
+    std::unique_ptr<auth::JwtSigner> signer;
+    std::unique_ptr<auth::JwtVerifier> verifier;
+  };
+  const Keys& keys() const { return *keys_.get(); }
+  static std::shared_ptr<const Keys> make_keys(const std::string& pem, const std::string& issuer);
+
   TokenOptions options_;
-  std::unique_ptr<auth::JwtSigner> signer_;
-  std::unique_ptr<auth::JwtVerifier> verifier_;
+  std::shared_future<std::shared_ptr<const Keys>> keys_;
 };
 
 }  // namespace gthulhu::agent

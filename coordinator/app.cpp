@@ -44,9 +44,9 @@ config::Schema App::schema() {
   s.add_duration("auth", "access_token_ttl", std::chrono::minutes(15), "Access token lifetime");
   s.add_duration("auth", "refresh_token_ttl", std::chrono::hours(24),
                  "Refresh token lifetime (each refresh issues a new one)");
-  s.add_int("auth", "argon2_memory_kib", 64 * 1024, 8, 4 * 1024 * 1024,
-            "Argon2id memory cost per password hash, KiB");
-  s.add_int("auth", "argon2_iterations", 3, 1, 100, "Argon2id time cost (passes)");
+  s.add_int("auth", "argon2_memory_kib", 19 * 1024, 8, 4 * 1024 * 1024,
+            "Argon2id memory cost per password hash, KiB (default: OWASP's minimum, 19 MiB)");
+  s.add_int("auth", "argon2_iterations", 2, 1, 100, "Argon2id time cost (passes; OWASP: 2 at 19 MiB)");
   s.add_int("auth", "argon2_parallelism", 1, 1, 64, "Argon2id lanes");
   s.add_int("auth", "argon2_max_concurrent", 2, 1, 64,
             "Password hashes computed at once (bounds memory: this x memory cost)");
@@ -153,6 +153,8 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
   ctx_ = std::make_unique<ApiContext>(ApiContext{*store_, *auth_, *authorizer_, *pods_, *control_});
   ctx_->ready = &ready_;
   ctx_->pod_metrics = pod_metrics_.get();
+  store_health_ = std::make_unique<StoreHealthMonitor>(*store_);
+  ctx_->store_health = store_health_.get();
   registry_ = std::make_shared<prometheus::Registry>();
 
   http::ServerOptions opts = service::server_options_from(cfg, "coordinator");
@@ -172,6 +174,7 @@ uint16_t App::port() const { return server_->port(); }
 void App::set_pod_metrics_provider(PodMetricsProvider* provider) { ctx_->pod_metrics = provider; }
 
 void App::start() {
+  store_health_->start();
   server_->start();
   spdlog::info("coordinator listening on port {} (store: {})", server_->port(), store_->backend());
   startup_thread_ = std::thread([this] { startup(); });
@@ -230,6 +233,8 @@ void App::startup() {
       spdlog::warn("coordinator: the control loop is not leading yet (store unavailable?)");
     }
   }
+  // Ready means /health can say so: a store check made after the migration.
+  store_health_->check_now(std::chrono::seconds(10));
   ready_ = true;
   cv_.notify_all();
   spdlog::info("coordinator ready");
@@ -256,6 +261,7 @@ void App::stop() {
   if (startup_thread_.joinable()) startup_thread_.join();
   if (control_) control_->stop();
   if (server_ && server_->running()) server_->stop();
+  if (store_health_) store_health_->stop();
 }
 
 }  // namespace gthulhu::coordinator

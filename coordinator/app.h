@@ -39,6 +39,7 @@ class ControlLoop;
 class PodMetricsProvider;
 class AgentPodMetrics;
 struct ApiContext;
+class StoreHealthMonitor;
 
 class App {
  public:
@@ -94,6 +95,7 @@ class App {
   std::unique_ptr<ControlLoop> control_;
   std::unique_ptr<AgentPodMetrics> pod_metrics_;
   std::unique_ptr<ApiContext> ctx_;
+  std::unique_ptr<StoreHealthMonitor> store_health_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<http::Router> router_copy_;
   std::unique_ptr<http::Server> server_;

@@ -24,6 +24,18 @@ trap cleanup EXIT
 # makes a throwaway one (no key material lives in the repository).
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/token-key.pem" 2>/dev/null
 
+# One figure for the report (bench/figures.h's format), when bench.sh collects them.
+figure() {  # section name value unit [baseline_name baseline_value]
+  [[ -n ${GTHULHU_BENCH_FIGURES:-} && -n $3 ]] || return 0
+  if [[ $# -ge 6 && -n $6 ]]; then
+    jq -cn --arg s "$1" --arg n "$2" --argjson v "$3" --arg u "$4" --arg bn "$5" --argjson b "$6" \
+      '{section:$s,name:$n,value:$v,unit:$u,higherIsBetter:($u=="req/s"),baseline:{name:$bn,value:$b}} + (if $b != 0 then {ratio:($v/$b)} else {} end)'
+  else
+    jq -cn --arg s "$1" --arg n "$2" --argjson v "$3" --arg u "$4" '{section:$s,name:$n,value:$v,unit:$u,higherIsBetter:($u=="req/s")}'
+  fi >> "$GTHULHU_BENCH_FIGURES"
+}
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v+0} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000} else print v}' <<<"$1"; }
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 password='bench-Password-2026!'
 
@@ -56,10 +68,20 @@ run_one() {  # label, extra env...
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+  # The same server's /health (no store round trip: a background check) as the floor.
+  local hout hrps hp99
+  hout=$(wrk -t2 -c32 -d"$(( duration / 2 > 2 ? duration / 2 : 2 ))s" --latency "$url/health")
+  hrps=$(awk '/^Requests\/sec/ {print $2}' <<<"$hout")
+  hp99=$(awk '$1 == "99%" {print $2}' <<<"$hout")
   printf '%-9s GET /api/v1/strategies/self (20 strategies, JWT checked each time): %s req/s, p99 %s, non-2xx %s\n' \
     "$label" "$rps" "$p99" "${non2xx:-0}"
-  printf '%-9s login (Argon2id, production parameters): %.1f ms each (mean of 10)\n' "$label" \
-    "$(echo "($t1 - $t0) / 10000000" | bc -l)"
+  printf '%-9s GET /health (store status from the background check): %s req/s, p99 %s\n' "$label" "$hrps" "$hp99"
+  figure coordinator "$label GET /api/v1/strategies/self" "$rps" req/s "$label GET /health, same server" "$hrps"
+  figure coordinator "$label GET /api/v1/strategies/self p99" "$(to_ms "$p99")" ms "$label GET /health p99" "$(to_ms "$hp99")"
+  figure coordinator "$label GET /health" "$hrps" req/s
+  local login_ms; login_ms=$(echo "($t1 - $t0) / 10000000" | bc -l)
+  printf '%-9s login (Argon2id, production parameters): %.1f ms each (mean of 10, curl included)\n' "$label" "$login_ms"
+  figure coordinator "$label POST /api/v1/auth/login (mean of 10)" "$(printf '%.1f' "$login_ms")" ms
   kill "$cpid"; wait "$cpid" 2>/dev/null
 }
 

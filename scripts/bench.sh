@@ -24,9 +24,24 @@ status=0
 
 section() { printf '\n######## %s\n' "$*"; }
 
+# Every benchmark also appends its figures (JSON lines, bench/figures.h) here; the end
+# of this script prints them as one report and writes it as JSON.
+report_dir=$build/bench
+mkdir -p "$report_dir"
+export GTHULHU_BENCH_FIGURES=$report_dir/figures.jsonl
+: > "$GTHULHU_BENCH_FIGURES"
+
 section "agent"
 if [[ -x $build/bench/agent_bench ]]; then "$build/bench/agent_bench" $qflag || status=1
 else echo "agent_bench not built"; fi
+
+section "agent scale (0 / 1,000 / 10,000 extra processes)"
+if [[ -x $build/bench/agent_scale_bench ]]; then "$build/bench/agent_scale_bench" $qflag || status=1
+else echo "agent_scale_bench not built"; fi
+
+section "auth (forged tokens, login cost)"
+if [[ -x $build/bench/auth_bench ]]; then "$build/bench/auth_bench" $qflag || status=1
+else echo "auth_bench not built"; fi
 
 section "tracker"
 if [[ -x $build/bench/tracker_bench ]]; then "$build/bench/tracker_bench" $qflag || status=1
@@ -74,4 +89,15 @@ else
   echo "VM tests not built (they need the BPF build)"
 fi
 echo "Isolation vs EEVDF, slices and the agent in the VM: 'make vm-test' (ctest -L vm -V)."
+
+section "report (every figure beside its baseline from this run)"
+report=$report_dir/report.json
+jq -s --arg host "$(uname -srm), $(nproc) CPUs" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  '{date:$date, machine:$host, loadAverage:$load, figures:.}' "$GTHULHU_BENCH_FIGURES" > "$report"
+jq -r '.figures[] | [.section, .name, "\(.value * 1000 | round / 1000) \(.unit)",
+        (if .baseline then "\(.baseline.name): \(.baseline.value * 1000 | round / 1000)" else "-" end),
+        (if .ratio then "\(.ratio * 100 | round / 100)x" else "" end)] | @tsv' "$report" |
+  awk -F'\t' '{printf "%-12s %-62s %16s   %s %s\n", $1, $2, $3, $4, ($5 != "" ? "(" $5 ")" : "")}'
+echo "written to $report (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
 exit $status

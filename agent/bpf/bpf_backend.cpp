@@ -3,10 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
-#include <unordered_set>
 
 #include "agent/bpf/scheduler_bpf.h"
 #include "agent/bpf/tracker_bpf.h"
+#include "agent/bpf/tracker_processes.h"
+#include "agent/cgroup_tree.h"
 
 namespace gthulhu::agent {
 namespace {
@@ -15,20 +16,6 @@ SchedulerExit to_exit(const gthulhu_exit_info& e) {
   return SchedulerExit{e.exit_code, e.kind, std::string(e.reason, strnlen(e.reason, sizeof e.reason)),
                        std::string(e.msg, strnlen(e.msg, sizeof e.msg))};
 }
-
-class TrackerProcesses : public ProcessSource {
- public:
-  explicit TrackerProcesses(const TrackerBpf& t) : tracker_(t) {}
-  std::vector<ProcessInfo> processes_in(const std::set<uint64_t>& ids) const override {
-    std::unordered_set<uint64_t> set(ids.begin(), ids.end());
-    std::vector<ProcessInfo> out;
-    for (const auto& p : tracker_.processes_in(set)) out.push_back({p.tgid, p.ppid, p.cgroup_id, p.comm});
-    return out;
-  }
-
- private:
-  const TrackerBpf& tracker_;
-};
 
 class SchedulerAdapter : public SchedulerView {
  public:
@@ -114,10 +101,11 @@ NodeEvent to_node_event(const TrackerEvent& te) {
 
 class Backend : public NodeBackend {
  public:
-  Backend(std::unique_ptr<TrackerBpf> tracker, std::unique_ptr<SchedulerBpf> scheduler, std::string off_reason)
+  Backend(std::unique_ptr<TrackerBpf> tracker, std::unique_ptr<SchedulerBpf> scheduler, std::string off_reason,
+          const std::string& cgroup2_dir)
       : tracker_(std::move(tracker)),
         scheduler_(std::move(scheduler)),
-        processes_(*tracker_),
+        processes_(*tracker_, cgroup2_dir),
         scheduler_view_(scheduler_.get(), std::move(off_reason)),
         tracker_view_(*tracker_) {}
 
@@ -193,7 +181,12 @@ std::unique_ptr<NodeBackend> make_bpf_backend(const AgentSettings& settings) {
   std::string off_reason;
   auto scheduler = open_scheduler(settings, &off_reason);
   if (!scheduler) spdlog::warn("agent: scheduler off: {}", off_reason);
-  return std::make_unique<Backend>(std::move(tracker), std::move(scheduler), off_reason);
+  std::string cgroup2_dir = settings.cgroup_root;
+  if (cgroup2_dir.empty()) {
+    auto found = CgroupTree::find_cgroup2_mount();
+    cgroup2_dir = found ? found->string() : "/sys/fs/cgroup";
+  }
+  return std::make_unique<Backend>(std::move(tracker), std::move(scheduler), off_reason, cgroup2_dir);
 }
 
 }  // namespace gthulhu::agent

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 namespace gthulhu::agent {
 
@@ -24,9 +25,12 @@ class FileProcesses final : public ProcessSource {
   std::vector<ProcessInfo> processes_in(const std::set<uint64_t>& cgroup_ids) const override {
     std::lock_guard lock(mu_);
     std::vector<ProcessInfo> out;
-    for (const auto& [tgid, p] : table_) {
-      (void)tgid;
-      if (cgroup_ids.count(p.cgroup_id)) out.push_back(p);
+    // By cgroup, as the kernel's cgroup.procs on a real node: the cost follows these
+    // cgroups' processes, not the whole table.
+    for (uint64_t cg : cgroup_ids) {
+      auto members = by_cgroup_.find(cg);
+      if (members == by_cgroup_.end()) continue;
+      for (uint32_t tgid : members->second) out.push_back(table_.at(tgid));
     }
     return out;
   }
@@ -44,12 +48,15 @@ class FileProcesses final : public ProcessSource {
       }
     }
     table_ = std::move(next);
+    by_cgroup_.clear();
+    for (const auto& [tgid, p] : table_) by_cgroup_[p.cgroup_id].push_back(tgid);
     return events;
   }
 
  private:
   mutable std::mutex mu_;
   std::map<uint32_t, ProcessInfo> table_;
+  std::unordered_map<uint64_t, std::vector<uint32_t>> by_cgroup_;
 };
 
 class SimulatedTracker final : public TrackerView {

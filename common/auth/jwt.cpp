@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/auth/base64url.h"
+#include "common/auth/rs256.h"
 #include "common/auth/rsa_keys.h"
 
 namespace gthulhu::auth {
@@ -176,7 +177,7 @@ std::string JwtSigner::sign(const json& claims, std::chrono::seconds ttl) const 
 
 JwtVerifier::JwtVerifier(std::string public_key_pem, std::string issuer,
                          std::chrono::seconds leeway, WallClock clock)
-    : public_key_pem_(load_rsa_public_key_pem(public_key_pem)),
+    : public_key_(parse_rsa_public_key(public_key_pem)),
       issuer_(std::move(issuer)),
       leeway_(leeway),
       clock_(or_system_clock(std::move(clock))) {
@@ -202,31 +203,27 @@ JwtVerification JwtVerifier::verify(std::string_view token) const {
   std::string_view signature_text = token.substr(second_dot + 1);
   if (signature_text.empty()) return refuse("token is unsigned");
 
+  // Everything that needs no key comes first, so malformed tokens cost no RSA work.
   auto header_bytes = base64url_decode(header_text);
   auto payload_bytes = base64url_decode(payload_text);
-  if (!header_bytes || !payload_bytes || !base64url_decode(signature_text)) {
+  auto signature = base64url_decode(signature_text);
+  if (!header_bytes || !payload_bytes || !signature) {
     return refuse("token is not valid base64url");
   }
   auto header = parse_object(*header_bytes);
   if (!header) return refuse("token header is not a JSON object");
   if (std::string problem = header_problem(*header); !problem.empty()) return refuse(problem);
-
-  // Only now, with the algorithm pinned to RS256, may libjwt verify the signature.
-  bool signature_known_good = verified_->contains(token);
-  if (!signature_known_good) {
-    std::string nul_terminated(token);
-    const auto* key = reinterpret_cast<const unsigned char*>(public_key_pem_.data());
-    jwt_t* raw = nullptr;
-    int rc = jwt_decode(&raw, nul_terminated.c_str(), key,
-                        static_cast<int>(public_key_pem_.size()));
-    JwtPtr decoded(raw);
-    if (rc != 0 || !decoded || jwt_get_alg(decoded.get()) != JWT_ALG_RS256) {
-      return refuse("token signature does not verify");
-    }
-  }
-
   auto claims = parse_object(*payload_bytes);
   if (!claims) return refuse("token payload is not a JSON object");
+
+  // Only now, with the algorithm pinned to RS256, is the signature checked, with the
+  // key parsed at construction.
+  bool signature_known_good = verified_->contains(token);
+  if (!signature_known_good &&
+      !rs256_verifies(public_key_.get(), token.substr(0, second_dot), *signature)) {
+    return refuse("token signature does not verify");
+  }
+
   double now = seconds_since_epoch(clock_());
   if (std::string problem =
           claims_problem(*claims, issuer_, now, static_cast<double>(leeway_.count()));

@@ -107,7 +107,7 @@ std::string load_rsa_private_key_pem(const std::string& pem) {
   return crypto::bio_contents(out.get());
 }
 
-std::string load_rsa_public_key_pem(const std::string& pem) {
+std::shared_ptr<EVP_PKEY> parse_rsa_public_key(const std::string& pem) {
   if (pem.empty()) throw std::invalid_argument("RSA public key is empty");
   std::string label = pem_label(pem);
   if (label.empty()) {
@@ -120,7 +120,11 @@ std::string load_rsa_public_key_pem(const std::string& pem) {
   EvpPkeyPtr key = label == "CERTIFICATE" ? public_key_from_certificate(pem)
                                           : decode_public_key(pem);
   require_strong_rsa(key.get(), "public key");
-  return spki_pem(key.get());
+  return std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free);
+}
+
+std::string load_rsa_public_key_pem(const std::string& pem) {
+  return spki_pem(parse_rsa_public_key(pem).get());
 }
 
 std::string rsa_public_key_pem_of(const std::string& private_key_pem) {

@@ -13,6 +13,7 @@
 #include "coordinator/pods/pod_source.h"
 #include "coordinator/rbac/authorizer.h"
 #include "coordinator/store/store.h"
+#include "coordinator/store/store_health.h"
 
 namespace gthulhu::coordinator {
 
@@ -35,6 +36,9 @@ struct ApiContext {
   std::string service_name = "gthulhu-coordinator";
   // False until the store is migrated and bootstrapped; /health reports "starting".
   const std::atomic<bool>* ready = nullptr;
+  // The store's health from a background ping (/health never pings per request).
+  // Null: /health reports the store as unchecked (503).
+  const StoreHealthMonitor* store_health = nullptr;
   // Per-pod CPU time and runqueue wait, gathered from the agents. Null: GET
   // /api/v1/pods/metrics answers 503 "pod metrics unavailable".
   PodMetricsProvider* pod_metrics = nullptr;

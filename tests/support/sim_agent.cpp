@@ -29,6 +29,7 @@ SimAgent::SimAgent(std::string node, const std::vector<std::string>& pod_uids, u
     : node_(std::move(node)), cert_name_(node_), port_(port ? port : free_loopback_port()) {
   fs::create_directories(dir_.path() / "cgroup");
   for (const auto& uid : pod_uids) add_pod(uid);
+  fs::create_directories(dir_.path() / "cgroup" / kNodeCgroup);
   set_processes({});
 }
 
@@ -46,7 +47,9 @@ void SimAgent::add_pod(const std::string& pod_uid) {
 void SimAgent::set_processes(const std::vector<SimProcess>& processes) {
   json list = json::array();
   for (const auto& p : processes) {
-    list.push_back({{"pid", p.pid}, {"ppid", 1}, {"comm", p.comm}, {"cgroup", container_path(p.pod_uid)}});
+    // No pod: a node process outside every pod (system.slice).
+    const std::string cgroup = p.pod_uid.empty() ? kNodeCgroup : container_path(p.pod_uid);
+    list.push_back({{"pid", p.pid}, {"ppid", 1}, {"comm", p.comm}, {"cgroup", cgroup}});
   }
   // Write then rename: the agent must never read half a file.
   const fs::path file = dir_.path() / "processes.json";

@@ -20,8 +20,11 @@ namespace gthulhu::test {
 struct SimProcess {
   uint32_t pid = 0;
   std::string comm;
-  std::string pod_uid;  // the process runs in this pod's container cgroup
+  std::string pod_uid;  // the process runs in this pod's container cgroup; empty: in
+                        // a node cgroup outside every pod (system.slice/node.service)
 };
+
+inline constexpr const char* kNodeCgroup = "system.slice/node.service";
 
 class SimAgent {
  public:

@@ -7,8 +7,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
+#include <vector>
 #include <memory>
 #include <stdexcept>
 
@@ -379,6 +383,76 @@ TEST(Jwt, RepeatedTokensAreStillCheckedForExpiry) {
   auto late = v.verify(token);
   EXPECT_FALSE(late.ok);
   EXPECT_EQ(late.error, "token has expired");
+}
+
+// Forged tokens: well-formed RS256 tokens whose signature is not ours are refused by
+// the key parsed at construction, whatever the signature's bytes or length.
+TEST(Jwt, RefusesForgedSignaturesOfAnyLength) {
+  JwtSigner signer(keys().private_key_pem, kIssuer);
+  std::string good = signer.sign({{"sub", "alice"}}, seconds(600));
+  std::string input = good.substr(0, good.rfind('.'));
+  for (size_t len : {1u, 255u, 256u, 257u, 512u}) {
+    std::string sig(len, '\x5a');
+    auto result = verifier().verify(input + "." + base64url_encode(sig));
+    EXPECT_FALSE(result.ok) << len;
+    EXPECT_EQ(result.error, "token signature does not verify") << len;
+  }
+  // Our own key's RSA-PSS signature over the same bytes is not RS256 (PKCS#1 v1.5).
+  crypto::BioPtr bio = crypto::memory_bio(keys().private_key_pem);
+  crypto::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_PKEY_CTX* pctx = nullptr;
+  size_t len = 0;
+  ASSERT_EQ(EVP_DigestSignInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key.get()), 1);
+  ASSERT_EQ(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+  const auto* in = reinterpret_cast<const unsigned char*>(input.data());
+  ASSERT_EQ(EVP_DigestSign(ctx.get(), nullptr, &len, in, input.size()), 1);
+  std::string pss(len, '\0');
+  ASSERT_EQ(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(pss.data()), &len, in, input.size()), 1);
+  pss.resize(len);
+  auto result = verifier().verify(input + "." + base64url_encode(pss));
+  EXPECT_FALSE(result.ok);
+  EXPECT_EQ(result.error, "token signature does not verify");
+  EXPECT_TRUE(verifier().verify(good).ok);
+}
+
+// Malformed tokens are refused by the checks that need no key, before the signature:
+// a bad signature never hides what else is wrong.
+TEST(Jwt, RefusesMalformedTokensBeforeAnySignatureWork) {
+  const std::string forged_sig = base64url_encode(std::string(256, '\x01'));
+  const std::string header = base64url_encode(R"({"alg":"RS256","typ":"JWT"})");
+  auto refusal = [&](const std::string& token) { return verifier().verify(token).error; };
+  EXPECT_EQ(refusal(header + "." + base64url_encode("[1,2]") + "." + forged_sig),
+            "token payload is not a JSON object");
+  EXPECT_EQ(refusal(header + "." + base64url_encode(R"({"a":1,"a":2})") + "." + forged_sig),
+            "token payload is not a JSON object");
+  EXPECT_EQ(refusal(header + ".e30." + forged_sig + "*"), "token is not valid base64url");
+  EXPECT_EQ(refusal(base64url_encode(R"({"alg":"none"})") + ".e30." + forged_sig),
+            "token algorithm must be RS256");
+  EXPECT_EQ(refusal(base64url_encode(R"({"alg":"HS256"})") + ".e30." + forged_sig),
+            "token algorithm must be RS256");
+}
+
+// One verifier, its key parsed once, used from several threads at once.
+TEST(Jwt, OneVerifierVerifiesConcurrently) {
+  JwtSigner signer(keys().private_key_pem, kIssuer);
+  JwtVerifier shared(keys().public_key_pem, kIssuer);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 8; ++i) tokens.push_back(signer.sign({{"n", i}}, seconds(600)));
+  std::atomic<int> accepted{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string& good = tokens[static_cast<size_t>((t + i) % 8)];
+        if (shared.verify(good).ok) ++accepted;
+        if (!shared.verify(good.substr(0, good.size() - 4) + "AAAA").ok) ++refused;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(accepted.load(), 200);
+  EXPECT_EQ(refused.load(), 200);
 }
 
 TEST(VerifiedTokens, RemembersUpToItsCapacity) {
