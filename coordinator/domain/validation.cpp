@@ -46,6 +46,12 @@ bool is_dns1123_subdomain(const std::string& s) {
 
 }  // namespace
 
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 std::string join(const std::vector<FieldError>& errors) {
   std::string out;
   for (const auto& e : errors) {
@@ -162,7 +168,8 @@ std::vector<FieldError> validate_strategy(const Strategy& s) {
 
 std::string check_username(const std::string& u) {
   if (u.empty()) return "must not be empty";
-  if (u.size() > 128) return "must be at most 128 bytes";
+  // Characters, as the OpenAPI document's maxLength counts them (the body is valid UTF-8).
+  if (utf8_length(u) > 128) return "must be at most 128 characters";
   if (u.front() == ' ' || u.back() == ' ') return "must not start or end with a space";
   for (unsigned char c : u) {
     if (c < 0x20 || c == 0x7f) return "must not contain control characters";
