@@ -2,7 +2,6 @@
 
 #include <re2/re2.h>
 
-#include <set>
 
 namespace gthulhu::coordinator {
 
@@ -120,16 +119,15 @@ std::vector<FieldError> validate_strategy(const Strategy& s) {
     errors.push_back({"labelSelectors", "at most " + std::to_string(kMaxLabelSelectors) +
                                             " selectors are allowed"});
   } else {
-    std::set<std::string> seen;
+    // A key may appear twice: selectors are ANDed, so two values of one key match no
+    // pod (the preview shows it) and a repeated pair changes nothing. No schema can
+    // say "unique by key", and the OpenAPI document is the contract.
     for (size_t i = 0; i < s.label_selectors.size(); ++i) {
       const auto& sel = s.label_selectors[i];
       const std::string at = "labelSelectors[" + std::to_string(i) + "]";
       if (auto m = check_label_key(sel.key); !m.empty()) errors.push_back({at + ".key", m});
       if (auto m = check_label_value(sel.value); !m.empty()) {
         errors.push_back({at + ".value", m});
-      }
-      if (!seen.insert(sel.key).second) {
-        errors.push_back({at + ".key", "duplicate key \"" + sel.key + "\""});
       }
     }
   }

@@ -93,8 +93,9 @@ void add_constraints(json& s) {
   props("LabelSelector")["key"]["minLength"] = 1;
   props("LabelSelector")["key"]["maxLength"] = 317;
   props("LabelSelector")["key"]["pattern"] =
-      // optional prefix: a DNS-1123 subdomain of at most 253 characters, then '/'
-      "^((?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?"
+      // optional prefix: a DNS-1123 subdomain (at most 253 characters: here at most
+      // three labels, which a lookahead-free pattern can bound), then '/'
+      "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?){0,2}/)?"
       "[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
   props("LabelSelector")["key"]["example"] = "app.kubernetes.io/name";
   props("LabelSelector")["value"]["maxLength"] = 63;
@@ -105,9 +106,6 @@ void add_constraints(json& s) {
   for (const char* name : {"StrategyCreate", "StrategyUpdate", "Strategy"}) {
     props(name)["strategyNamespace"] = dns_label_or_empty;
     props(name)["labelSelectors"]["maxItems"] = kMaxLabelSelectors;
-    // One key twice is refused (a pod has one value per key); identical items are the
-    // simplest case of it.
-    props(name)["labelSelectors"]["uniqueItems"] = true;
     props(name)["k8sNamespace"]["maxItems"] = kMaxNamespaces;
   }
   // A strategy must select something: a label selector or a namespace (an update may

@@ -132,7 +132,7 @@ def main():
                "--report", "junit,har", "--report-dir", args.report_dir, "--report-har-path", har]
         print("+", " ".join(cmd), flush=True)
         started = time.monotonic()
-        st = subprocess.run(cmd, env=env, cwd=args.report_dir, timeout=600)
+        st = subprocess.run(cmd, env=env, cwd=args.report_dir, timeout=540)
         elapsed = time.monotonic() - started
     finally:
         proc.send_signal(signal.SIGTERM)
