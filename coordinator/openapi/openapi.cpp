@@ -50,8 +50,11 @@ void add_constraints(json& s) {
     p["priority"]["minimum"] = kPriorityMin;
     p["priority"]["maximum"] = kPriorityMax;
     p["priority"]["example"] = 10;
+    // 0 (the scheduler's default slice) or a slice within the kernel-side bounds.
     p["executionTime"]["minimum"] = 0;
     p["executionTime"]["maximum"] = kExecutionTimeMaxNs;
+    p["executionTime"]["anyOf"] = json::array(
+        {{{"enum", {0}}}, {{"minimum", kExecutionTimeMinNs}, {"maximum", kExecutionTimeMaxNs}}});
     p["executionTime"]["example"] = 20000000;
     p["commandRegex"]["maxLength"] = 1024;
     p["k8sNamespace"]["items"]["pattern"] = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
