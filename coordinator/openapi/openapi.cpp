@@ -57,6 +57,9 @@ void add_constraints(json& s) {
         {{{"enum", {0}}}, {{"minimum", kExecutionTimeMinNs}, {"maximum", kExecutionTimeMaxNs}}});
     p["executionTime"]["example"] = 20000000;
     p["commandRegex"]["maxLength"] = 1024;
+    // A regular expression; the server compiles it as RE2 (no backreferences or
+    // lookaround) and answers 422 with RE2's message when it is not one.
+    p["commandRegex"]["format"] = "regex";
     p["k8sNamespace"]["items"]["pattern"] = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
     p["k8sNamespace"]["items"]["maxLength"] = 63;
   }
