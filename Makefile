@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_TARGETS := agent_api_fuzz coordinator_api_fuzz jwt_fuzz pod_cgroup_fuzz ini_config_fuzz \
-                tracker_event_fuzz
+                tracker_event_fuzz watch_decoder_fuzz
 JOBS       ?= 2
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure --timeout 900

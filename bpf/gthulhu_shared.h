@@ -15,6 +15,14 @@
 /* Maps shared between objects are pinned here by name (LIBBPF_PIN_BY_NAME). */
 #define GTHULHU_PIN_ROOT "/sys/fs/bpf/gthulhu"
 
+/*
+ * Version of what is pinned under the pin root: the structs below and the maps'
+ * definitions. The agent records it in <pin root>/abi_version and adopts pins only of
+ * the same version (agent/bpf/bpf_support.h). Bump it whenever a pinned map's key or
+ * value struct changes meaning or layout, even when its size stays the same.
+ */
+#define GTHULHU_ABI_VERSION 1
+
 /* ---- policy semantics ------------------------------------------------------------- */
 
 /* priority: -20..20, 0 = default fair share, higher = more CPU and earlier dispatch. */

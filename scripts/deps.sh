@@ -9,6 +9,7 @@
 #   sched_ext kernel -> scripts/fetch-kernel.sh (downloaded into the cache, apt sources untouched)
 #   virtme-ng + the kernel's modules -> scripts/vng.sh deps (a venv and a tree in the cache)
 #   web UI packages  -> scripts/ui-deps.sh (npm ci into ui/node_modules when the lock file changed)
+#   schemathesis     -> scripts/schemathesis.sh (PyPI, a venv in the cache; the API test skips without it)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -49,6 +50,7 @@ fi
 
 "$here/bpf-toolchain.sh"
 "$here/ui-deps.sh"
+"$here/schemathesis.sh" || log "schemathesis is not installed: the test api.schemathesis will skip"
 if [[ "${GTHULHU_SKIP_FERRETDB:-0}" != 1 ]]; then "$here/ferretdb.sh"; fi
 if [[ "${GTHULHU_SKIP_KUBE:-0}" != 1 ]]; then "$here/kube-apiserver.sh"; fi
 if [[ "${GTHULHU_SKIP_CHART_TOOLS:-0}" != 1 ]]; then "$here/helm.sh"; "$here/kubernetes-validate.sh"; fi

@@ -8,17 +8,16 @@
 #include <utility>
 #include <vector>
 
-namespace gthulhu::agent::bpf_detail {
+#include "agent/bpf/bpf_support.h"
 
-// errno text of a libbpf call's result (libbpf 1.x returns -errno).
-std::string errno_text(const char* what, int err);
+namespace gthulhu::agent::bpf_support {
 
 // Every (key, value) of a BPF_MAP_TYPE_HASH map, through batch lookup: bucket by
 // bucket, so entries deleted or added meanwhile never restart or loop the walk (as
 // they can with get_next_key). Falls back to get_next_key on kernels without batch
-// support. Returns false (with *error) only on a real failure.
+// support. Fails only on a real failure (*out then holds what was read).
 template <typename K, typename V>
-bool dump_hash_map(int fd, std::vector<std::pair<K, V>>* out, std::string* error) {
+BpfStatus dump_hash_map(int fd, std::vector<std::pair<K, V>>* out) {
   uint32_t chunk = 1024;
   std::vector<K> keys;
   std::vector<V> values;
@@ -37,14 +36,13 @@ bool dump_hash_map(int fd, std::vector<std::pair<K, V>>* out, std::string* error
       first = false;
       continue;
     }
-    if (saved == ENOENT) return true;  // walked every bucket
+    if (saved == ENOENT) return {};  // walked every bucket
     if (saved == ENOSPC && count == 0 && chunk < (1u << 20)) {
       chunk *= 2;  // one bucket holds more entries than fit: retry it bigger
       continue;
     }
     if ((saved == EINVAL || saved == ENOTSUP || saved == 524 /* ENOTSUPP */) && first) break;
-    if (error) *error = errno_text("batch lookup", -saved);
-    return false;
+    return os_error("batch lookup", saved);
   }
 
   // Old kernels: key by key.
@@ -57,7 +55,7 @@ bool dump_hash_map(int fd, std::vector<std::pair<K, V>>* out, std::string* error
     key = next;
     prev = &key;
   }
-  return true;
+  return {};
 }
 
-}  // namespace gthulhu::agent::bpf_detail
+}  // namespace gthulhu::agent::bpf_support

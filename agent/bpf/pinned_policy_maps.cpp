@@ -3,31 +3,24 @@
 #include <bpf/bpf.h>
 #include <unistd.h>
 
-#include <cstring>
 
 #include "agent/bpf/map_dump.h"
 
 namespace gthulhu::agent {
 
-namespace bpf_detail {
-
-std::string errno_text(const char* what, int err) {
-  if (err < 0) err = -err;
-  return std::string(what) + ": " + std::strerror(err);
-}
-
-}  // namespace bpf_detail
-
-using bpf_detail::errno_text;
-
 namespace {
+
+// The BpfError text of a failed call, for the PolicyMaps interface's string errors.
+std::string errno_text(const std::string& what, int err) {
+  return bpf_support::os_error(what, err).message;
+}
 
 // Checks a pinned map's layout against this build's types before we write to it.
 std::string check_layout(int fd, const std::string& name, uint32_t key_size, uint32_t value_size) {
   bpf_map_info info{};
   uint32_t len = sizeof(info);
   if (int err = bpf_map_get_info_by_fd(fd, &info, &len); err)
-    return errno_text(("map info of " + name).c_str(), err);
+    return errno_text("map info of " + name, err);
   if (info.type != BPF_MAP_TYPE_HASH || info.key_size != key_size ||
       info.value_size != value_size)
     return "pinned map " + name + " (key " + std::to_string(info.key_size) + " B, value " +
@@ -61,8 +54,8 @@ std::optional<gthulhu_policy> lookup(int fd, K key) {
 template <typename K>
 std::vector<std::pair<K, gthulhu_policy>> dump(int fd) {
   std::vector<std::pair<K, gthulhu_policy>> out;
-  std::string error;
-  bpf_detail::dump_hash_map(fd, &out, &error);  // partial result on error, like a racing read
+  // A partial result on error, as a racing read would give.
+  (void)bpf_support::dump_hash_map(fd, &out);
   return out;
 }
 
@@ -85,13 +78,15 @@ std::unique_ptr<PinnedPolicyMaps> PinnedPolicyMaps::open(const std::string& pin_
   std::string cgroup_path = pin_root + "/policy_by_cgroup";
   std::string tgid_path = pin_root + "/policy_by_tgid";
   int cfd = bpf_obj_get(cgroup_path.c_str());
-  if (cfd < 0) return fail(errno_text(("open " + cgroup_path).c_str(), cfd));
+  if (cfd < 0) return fail(errno_text("open " + cgroup_path, errno));
   int tfd = bpf_obj_get(tgid_path.c_str());
   if (tfd < 0) {
     close(cfd);
-    return fail(errno_text(("open " + tgid_path).c_str(), tfd));
+    return fail(errno_text("open " + tgid_path, errno));
   }
   auto maps = std::make_unique<PinnedPolicyMaps>(cfd, tfd);
+  // Pins of another ABI version may hold other layouts at the same sizes.
+  if (auto abi = bpf_support::require_current_abi(pin_root); !abi) return fail(abi.error().message);
   if (auto why = check_layout(cfd, "policy_by_cgroup", sizeof(uint64_t), sizeof(gthulhu_policy));
       !why.empty())
     return fail(why);

@@ -5,26 +5,26 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdarg>
-#include <cstdio>
+#include <cstddef>
 #include <cstring>
-#include <deque>
 #include <fstream>
-#include <mutex>
-#include <sstream>
 #include <thread>
 
+#include "agent/bpf/bpf_support.h"
 #include "gthulhu.skel.h"
 
 namespace gthulhu::agent {
+
+using namespace bpf_support;
+
 namespace {
+
+using GthulhuSkeleton = SkeletonPtr<gthulhu_bpf, gthulhu_bpf__destroy>;
 
 constexpr const char* kStatePath = "/sys/kernel/sched_ext/state";
 constexpr const char* kOpsPath = "/sys/kernel/sched_ext/root/ops";
@@ -33,11 +33,6 @@ constexpr const char* kLinkPin = "gthulhu_link";
 
 static_assert(sizeof(gthulhu_sched_stats) % 8 == 0, "per-CPU values are 8-byte strided");
 static_assert(sizeof(gthulhu_policy_stats) % 8 == 0, "per-CPU values are 8-byte strided");
-
-std::string errno_text(int err) {
-  if (err < 0) err = -err;
-  return std::strerror(err);
-}
 
 std::string first_line(const char* path) {
   std::ifstream in(path);
@@ -51,125 +46,22 @@ bool path_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// libbpf reports the details of a failure (verifier log, BTF mismatches) through its
-// print callback; keep the recent ones to put into the exception message.
-class LibbpfLog {
- public:
-  static LibbpfLog& instance() {
-    static LibbpfLog log;
-    return log;
-  }
-  void begin() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    lines_.clear();
-    if (depth_++ == 0) previous_ = libbpf_set_print(&LibbpfLog::print);
-  }
-  void end() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (--depth_ == 0) libbpf_set_print(previous_);
-  }
-  std::string tail() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::string out;
-    for (const auto& l : lines_) out += "\n  libbpf: " + l;
-    return out;
-  }
-
- private:
-  static int print(enum libbpf_print_level level, const char* fmt, va_list args) {
-    if (level == LIBBPF_DEBUG) return 0;
-    // One message can be a whole verifier log: size the buffer to it.
-    va_list copy;
-    va_copy(copy, args);
-    int n = std::vsnprintf(nullptr, 0, fmt, copy);
-    va_end(copy);
-    if (n <= 0) return n;
-    std::string text(static_cast<size_t>(n) + 1, '\0');
-    std::vsnprintf(text.data(), text.size(), fmt, args);
-    text.resize(static_cast<size_t>(n));
-    auto& self = instance();
-    std::lock_guard<std::mutex> lock(self.mutex_);
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.empty()) continue;
-      self.lines_.push_back(line);
-      // The verifier's verdict is at the end of its log: keep the last lines.
-      if (self.lines_.size() > 40) self.lines_.pop_front();
-    }
-    return n;
-  }
-
-  std::mutex mutex_;
-  std::deque<std::string> lines_;
-  libbpf_print_fn_t previous_ = nullptr;
-  int depth_ = 0;
-};
-
-struct LogCapture {
-  LogCapture() { LibbpfLog::instance().begin(); }
-  ~LogCapture() { LibbpfLog::instance().end(); }
-};
+// The scheduler's interface reports errors as SchedulerError exceptions: the
+// BpfError's message (operation, errno text, what to do, libbpf's lines).
+[[noreturn]] void raise(const BpfError& e) { throw SchedulerError(e.message); }
 
 [[noreturn]] void fail(const std::string& what, int err, const std::string& hint = {}) {
-  std::string msg = what + ": " + errno_text(err);
-  if (!hint.empty()) msg += " (" + hint + ")";
-  msg += LibbpfLog::instance().tail();
-  throw SchedulerError(msg);
+  raise(os_error(what, err, hint));
 }
 
-bool has_cap_sys_admin() {
-  std::ifstream in("/proc/self/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("CapEff:", 0) == 0) {
-      unsigned long long caps = std::stoull(line.substr(7), nullptr, 16);
-      return caps & (1ULL << 21);  // CAP_SYS_ADMIN
-    }
-  }
-  return geteuid() == 0;
+template <typename T>
+T take(BpfResult<T> r) {
+  if (!r) raise(r.error());
+  return std::move(r).value();
 }
-
-// The nearest existing ancestor of `path` (or path itself) is on a bpf filesystem.
-bool on_bpffs(std::string path) {
-  while (!path.empty()) {
-    struct statfs fs;
-    if (::statfs(path.c_str(), &fs) == 0) return fs.f_type == BPF_FS_MAGIC;
-    auto slash = path.find_last_of('/');
-    if (slash == std::string::npos) break;
-    path = slash == 0 ? "/" : path.substr(0, slash);
-  }
-  return false;
+void check(const BpfStatus& s) {
+  if (!s) raise(s.error());
 }
-
-void mkdir_p(const std::string& dir) {
-  std::string partial;
-  std::istringstream parts(dir);
-  for (std::string part; std::getline(parts, part, '/');) {
-    if (part.empty()) continue;
-    partial += "/" + part;
-    if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST)
-      fail("mkdir " + partial, errno, "the pin root must be creatable on a bpf filesystem");
-  }
-}
-
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd = o.fd;
-      o.fd = -1;
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  void reset() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-};
 
 bool map_info(int fd, bpf_map_info* info) {
   std::memset(info, 0, sizeof(*info));
@@ -270,12 +162,11 @@ SchedulerSupport SchedulerBpf::support() {
   }
   s.state = kernel_state();
   s.ops = kernel_ops();
-  if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-    s.reason = "no kernel BTF (/sys/kernel/btf/vmlinux: " + errno_text(errno) +
-               "); the kernel needs CONFIG_DEBUG_INFO_BTF=y";
+  if (auto btf = kernel_btf_present(); !btf) {
+    s.reason = btf.error().message;
     return s;
   }
-  if (!has_cap_sys_admin()) {
+  if (!has_capability(kCapSysAdmin)) {
     s.reason = "loading a sched_ext scheduler needs CAP_SYS_ADMIN (run the agent as root)";
     return s;
   }
@@ -290,17 +181,16 @@ SchedulerSupport SchedulerBpf::support() {
 
 struct SchedulerBpf::Impl {
   SchedulerOptions opts;
-  gthulhu_bpf* skel = nullptr;
+  GthulhuSkeleton skel;  // the one owner of the loaded object (none when adopted)
   bpf_link* link = nullptr;
   bool adopted = false;
   bool attached = false;
   // Map fds: borrowed from the skeleton, or owned (adopted instance).
-  Fd owned_sched_stats, owned_policy_stats, owned_sched_exit, owned_sched_events;
+  UniqueFd owned_sched_stats, owned_policy_stats, owned_sched_exit, owned_sched_events;
   int sched_stats_fd = -1, policy_stats_fd = -1, sched_exit_fd = -1, sched_events_fd = -1;
   uint32_t policy_stats_entries = 0;
-  int ncpus = 0;
   std::optional<gthulhu_exit_info> previous_exit;
-  ring_buffer* rb = nullptr;
+  RingBufferPtr rb;
   const EventCallback* on_event = nullptr;
   int consumed = 0;
 
@@ -309,13 +199,13 @@ struct SchedulerBpf::Impl {
   }
 
   ~Impl() {
-    if (rb) ring_buffer__free(rb);
+    rb.reset();
     if (link) {
       // Closing our fd only: the pinned link keeps the scheduler attached.
       bpf_link__disconnect(link);
       bpf_link__destroy(link);
     }
-    if (skel) gthulhu_bpf__destroy(skel);
+    skel.reset();
   }
 
   void adopt(const std::string& link_path);
@@ -356,13 +246,15 @@ void SchedulerBpf::Impl::adopt(const std::string& link_path) {
     throw SchedulerError(link_path + " is not a struct_ops link (type " +
                          std::to_string(info.type) + "); remove it");
 
-  auto open_pinned = [&](const char* name, Fd& owned, int& fd) {
+  // The running instance's maps are what they are: adopt them only at this ABI.
+  check(require_current_abi(opts.pin_root));
+  auto open_pinned = [&](const char* name, UniqueFd& owned, int& fd) {
     std::string path = pin(name);
-    owned = Fd(bpf_obj_get(path.c_str()));
-    if (owned.fd < 0)
+    owned = UniqueFd(bpf_obj_get(path.c_str()));
+    if (!owned.valid())
       fail("bpf_obj_get(" + path + ")", errno,
            "the running scheduler's maps must be pinned next to its link");
-    fd = owned.fd;
+    fd = owned.get();
   };
   open_pinned("sched_stats", owned_sched_stats, sched_stats_fd);
   open_pinned("policy_stats", owned_policy_stats, policy_stats_fd);
@@ -376,54 +268,26 @@ void SchedulerBpf::Impl::adopt(const std::string& link_path) {
 }
 
 // Maps pinned by an earlier instance (or by the tracker, for the policy maps) are
-// reused by libbpf only if their definition matches. Policy maps keep their existing
-// size; scheduler-owned maps whose layout changed (an upgrade) are unpinned so the new
-// definition wins. A policy map with another layout is an error: it holds user data.
+// reused by libbpf only if their definition matches (bpf_support::reconcile_pins).
+// Policy maps keep their existing size and must match: they hold user data.
+// Scheduler-owned maps whose layout or ABI changed (an upgrade) are replaced.
 void SchedulerBpf::Impl::reconcile_pinned_maps() {
-  struct {
-    bpf_map* map;
-    const char* name;
-    bool owned;
-  } maps[] = {
-      {skel->maps.policy_by_cgroup, "policy_by_cgroup", false},
-      {skel->maps.policy_by_tgid, "policy_by_tgid", false},
-      {skel->maps.policy_stats, "policy_stats", true},
-      {skel->maps.sched_stats, "sched_stats", true},
-      {skel->maps.sched_exit, "sched_exit", true},
-      {skel->maps.sched_events, "sched_events", true},
-  };
-  for (auto& m : maps) {
-    std::string path = pin(m.name);
-    Fd fd(bpf_obj_get(path.c_str()));
-    if (fd.fd < 0) {
-      if (errno == ENOENT) continue;
-      fail("bpf_obj_get(" + path + ")", errno);
-    }
-    bpf_map_info info;
-    if (!map_info(fd.fd, &info)) fail("bpf_map_get_info_by_fd(" + path + ")", errno);
-    bool same_layout = info.type == bpf_map__type(m.map) &&
-                       info.key_size == bpf_map__key_size(m.map) &&
-                       info.value_size == bpf_map__value_size(m.map);
-    if (same_layout) {
-      if (bpf_map__set_max_entries(m.map, info.max_entries) != 0)
-        fail(std::string("bpf_map__set_max_entries(") + m.name + ")", errno);
-      continue;
-    }
-    if (!m.owned)
-      throw SchedulerError(path + " has another layout (key " + std::to_string(info.key_size) +
-                           " B, value " + std::to_string(info.value_size) +
-                           " B) than this build expects; remove it (its policies are lost "
-                           "and the agent rewrites them)");
-    if (::unlink(path.c_str()) != 0) fail("unlink " + path, errno);
-  }
+  (void)take(reconcile_pins(opts.pin_root,
+                            {{skel->maps.policy_by_cgroup, PinKind::kShared},
+                             {skel->maps.policy_by_tgid, PinKind::kShared},
+                             {skel->maps.policy_stats, PinKind::kOwned},
+                             {skel->maps.sched_stats, PinKind::kOwned},
+                             {skel->maps.sched_exit, PinKind::kOwned},
+                             {skel->maps.sched_events, PinKind::kOwned}},
+                            "scheduler"));
 }
 
 void SchedulerBpf::Impl::open_and_load() {
-  LogCapture capture;
+  LibbpfLogCapture capture;
   bpf_object_open_opts open_opts{};
   open_opts.sz = sizeof(open_opts);
   open_opts.pin_root_path = opts.pin_root.c_str();
-  skel = gthulhu_bpf__open_opts(&open_opts);
+  skel.reset(gthulhu_bpf__open_opts(&open_opts));
   if (!skel) fail("opening the gthulhu BPF object", errno);
 
   skel->rodata->slice_default_ns = opts.slice_default_ns;
@@ -457,10 +321,11 @@ void SchedulerBpf::Impl::open_and_load() {
   bpf_map__set_autoattach(skel->maps.gthulhu_ops, false);
   reconcile_pinned_maps();
 
-  int err = gthulhu_bpf__load(skel);
+  int err = gthulhu_bpf__load(skel.get());
   if (err)
     fail("loading the gthulhu BPF programs", err,
          "the verifier or BTF messages below say why; the kernel needs sched_ext and BTF");
+  check(record_abi_version(opts.pin_root));
   use_fds();
 }
 
@@ -479,15 +344,11 @@ SchedulerBpf::SchedulerBpf(SchedulerOptions options) : impl_(std::make_unique<Im
   if (opts.timeout_ms == 0 || opts.timeout_ms > 30000)
     throw SchedulerError("timeout_ms must be 1..30000 (the kernel's watchdog limit), got " +
                          std::to_string(opts.timeout_ms));
-  impl_->ncpus = libbpf_num_possible_cpus();
-  if (impl_->ncpus <= 0) fail("libbpf_num_possible_cpus", impl_->ncpus);
+  if (int n = possible_cpus(); n <= 0) fail("libbpf_num_possible_cpus", n);
 
   SchedulerSupport sup = support();
   if (!sup.available) throw SchedulerError("sched_ext scheduler unavailable: " + sup.reason);
-  if (!on_bpffs(opts.pin_root))
-    throw SchedulerError("pin root " + opts.pin_root +
-                         " is not on a bpf filesystem (mount -t bpf bpf /sys/fs/bpf)");
-  mkdir_p(opts.pin_root);
+  check(prepare_pin_root(opts.pin_root, /*mount_bpffs=*/false));
 
   std::string link_path = impl_->pin(kLinkPin);
   bool running_ours = sup.state == "enabled" && sup.ops == kOpsName;
@@ -505,8 +366,8 @@ SchedulerBpf::SchedulerBpf(SchedulerOptions options) : impl_(std::make_unique<Im
     // is attached at that moment, and the last reference may drop asynchronously,
     // after our own attach.
     {
-      Fd stale(bpf_obj_get(link_path.c_str()));
-      if (stale.fd >= 0) bpf_link_detach(stale.fd);  // already disabled: nothing to undo
+      UniqueFd stale(bpf_obj_get(link_path.c_str()));
+      if (stale.valid()) bpf_link_detach(stale.get());  // already disabled: nothing to undo
     }
     if (::unlink(link_path.c_str()) != 0) fail("unlink stale " + link_path, errno);
   } else if (running_ours) {
@@ -516,11 +377,11 @@ SchedulerBpf::SchedulerBpf(SchedulerOptions options) : impl_(std::make_unique<Im
 
   // Why the previous instance ended, if one left its exit map behind.
   {
-    Fd fd(bpf_obj_get(impl_->pin("sched_exit").c_str()));
-    if (fd.fd >= 0) {
+    UniqueFd fd(bpf_obj_get(impl_->pin("sched_exit").c_str()));
+    if (fd.valid()) {
       gthulhu_exit_info info{};
       __u32 zero = 0;
-      if (bpf_map_lookup_elem(fd.fd, &zero, &info) == 0 && info.valid) {
+      if (bpf_map_lookup_elem(fd.get(), &zero, &info) == 0 && info.valid) {
         info.reason[sizeof(info.reason) - 1] = '\0';
         info.msg[sizeof(info.msg) - 1] = '\0';
         impl_->previous_exit = info;
@@ -545,7 +406,7 @@ void SchedulerBpf::attach() {
   auto& im = *impl_;
   if (im.attached) return;
   if (!im.skel) throw SchedulerError("attach: the scheduler was not loaded");
-  LogCapture capture;
+  LibbpfLogCapture capture;
   im.clear_exit();
   std::string state = kernel_state();
   if (state != "disabled")
@@ -623,62 +484,26 @@ bool SchedulerBpf::running() const {
 }
 
 gthulhu_sched_stats SchedulerBpf::sched_stats() const {
-  std::vector<gthulhu_sched_stats> per_cpu(impl_->ncpus);
   __u32 zero = 0;
-  if (bpf_map_lookup_elem(impl_->sched_stats_fd, &zero, per_cpu.data()) != 0)
-    fail("reading sched_stats", errno);
-  gthulhu_sched_stats sum{};
-  for (const auto& c : per_cpu) {
-    sum.nr_enqueues += c.nr_enqueues;
-    sum.nr_direct_dispatches += c.nr_direct_dispatches;
-    sum.nr_policy_dispatches += c.nr_policy_dispatches;
-    sum.nr_default_dispatches += c.nr_default_dispatches;
-    sum.nr_preemptions += c.nr_preemptions;
-    sum.nr_bounces += c.nr_bounces;
-    sum.nr_failed_dispatches += c.nr_failed_dispatches;
-    sum.nr_lag_clamps += c.nr_lag_clamps;
-    sum.nr_running += c.nr_running;
-    sum.nr_starvation_rescues += c.nr_starvation_rescues;
-    sum.nr_throttled += c.nr_throttled;
-    sum.nr_throttled_tasks += c.nr_throttled_tasks;
-    sum.nr_unthrottled_tasks += c.nr_unthrottled_tasks;
-    sum.nr_idle_preemptions += c.nr_idle_preemptions;
-    sum.nr_idle_dispatches += c.nr_idle_dispatches;
-    if (c.last_dispatch_ns > sum.last_dispatch_ns) sum.last_dispatch_ns = c.last_dispatch_ns;
-  }
-  return sum;
+  auto per_cpu = take(lookup_per_cpu<gthulhu_sched_stats>(impl_->sched_stats_fd, &zero,
+                                                          "reading sched_stats"));
+  // Counters add up; the last dispatch is the latest of any CPU.
+  return sum_per_cpu(per_cpu, {offsetof(gthulhu_sched_stats, last_dispatch_ns)});
 }
-
-namespace {
-void add_policy_stats(gthulhu_policy_stats& sum, const gthulhu_policy_stats& c) {
-  sum.cpu_time_ns += c.cpu_time_ns;
-  sum.run_count += c.run_count;
-  sum.wait_time_ns += c.wait_time_ns;
-  sum.first_enqueues += c.first_enqueues;
-  for (int i = 0; i < GTHULHU_WAIT_HIST_BUCKETS; i++) sum.wait_hist[i] += c.wait_hist[i];
-  sum.nr_throttled += c.nr_throttled;
-  sum.throttled_time_ns += c.throttled_time_ns;
-}
-}  // namespace
 
 gthulhu_policy_stats SchedulerBpf::policy_stats(uint32_t policy_id) const {
   if (policy_id >= impl_->policy_stats_entries)
     throw SchedulerError("policy id " + std::to_string(policy_id) + " is beyond policy_stats (" +
                          std::to_string(impl_->policy_stats_entries) + " entries)");
-  std::vector<gthulhu_policy_stats> per_cpu(impl_->ncpus);
-  if (bpf_map_lookup_elem(impl_->policy_stats_fd, &policy_id, per_cpu.data()) != 0)
-    fail("reading policy_stats[" + std::to_string(policy_id) + "]", errno);
-  gthulhu_policy_stats sum{};
-  for (const auto& c : per_cpu) add_policy_stats(sum, c);
-  return sum;
+  return sum_per_cpu(take(lookup_per_cpu<gthulhu_policy_stats>(
+      impl_->policy_stats_fd, &policy_id, "reading policy_stats[" + std::to_string(policy_id) + "]")));
 }
 
 std::vector<PolicyStatsEntry> SchedulerBpf::active_policy_stats() const {
   std::vector<PolicyStatsEntry> out;
-  const int ncpus = impl_->ncpus;
+  const int ncpus = possible_cpus();
   auto add = [&](uint32_t id, const gthulhu_policy_stats* per_cpu) {
-    gthulhu_policy_stats sum{};
-    for (int c = 0; c < ncpus; c++) add_policy_stats(sum, per_cpu[c]);
+    gthulhu_policy_stats sum = sum_per_cpu(per_cpu, static_cast<size_t>(ncpus));
     if (sum.run_count || sum.cpu_time_ns || sum.first_enqueues) out.push_back({id, sum});
   };
   // Batches of 64 ids keep the buffer small on many-CPU machines (a value is
@@ -727,7 +552,7 @@ int SchedulerBpf::poll_events(int timeout_ms, const EventCallback& on_event) {
   im.ensure_ring_buffer();
   im.on_event = &on_event;
   im.consumed = 0;
-  int n = ring_buffer__poll(im.rb, timeout_ms);
+  int n = ring_buffer__poll(im.rb.get(), timeout_ms);
   im.on_event = nullptr;
   if (n < 0 && n != -EINTR) fail("ring_buffer__poll(sched_events)", n);
   return im.consumed;
@@ -735,7 +560,7 @@ int SchedulerBpf::poll_events(int timeout_ms, const EventCallback& on_event) {
 
 int SchedulerBpf::events_fd() const {
   impl_->ensure_ring_buffer();
-  return ring_buffer__epoll_fd(impl_->rb);
+  return ring_buffer__epoll_fd(impl_->rb.get());
 }
 
 void SchedulerBpf::Impl::ensure_ring_buffer() {
@@ -750,7 +575,7 @@ void SchedulerBpf::Impl::ensure_ring_buffer() {
       if (self->on_event && *self->on_event) (*self->on_event)(ev);
       return 0;
     };
-    rb = ring_buffer__new(sched_events_fd, handle, this, nullptr);
+    rb.reset(ring_buffer__new(sched_events_fd, handle, this, nullptr));
     if (!rb) fail("ring_buffer__new(sched_events)", errno);
   }
 }
@@ -766,11 +591,12 @@ std::vector<std::string> SchedulerBpf::missing_callbacks() {
 
 std::optional<gthulhu_cgroup_state> SchedulerBpf::cgroup_state(const std::string& cgroup_dir) const {
   if (!impl_->skel) return std::nullopt;  // adopted: the storage map is not pinned
-  Fd cg(::open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (cg.fd < 0) return std::nullopt;
+  UniqueFd cg(::open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!cg.valid()) return std::nullopt;
   gthulhu_cgroup_state st{};
   // Cgroup storage is looked up by an fd of the cgroup's directory.
-  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.cgroup_states), &cg.fd, &st) != 0)
+  int cg_fd = cg.get();
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.cgroup_states), &cg_fd, &st) != 0)
     return std::nullopt;
   return st;
 }

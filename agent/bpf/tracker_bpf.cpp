@@ -3,85 +3,32 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
-#include <linux/capability.h>
-#include <linux/magic.h>
 #include <spdlog/spdlog.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
-#include <cstdarg>
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <mutex>
 #include <unordered_map>
 
+#include "agent/bpf/bpf_support.h"
 #include "agent/bpf/map_dump.h"
 #include "agent/bpf/pinned_policy_maps.h"
 #include "tracker.skel.h"
 
 namespace gthulhu::agent {
 
-using bpf_detail::errno_text;
+using namespace bpf_support;
 
 namespace {
 
-constexpr const char* kBpffsDefault = "/sys/fs/bpf";
+using TrackerSkeleton = SkeletonPtr<tracker_bpf, tracker_bpf__destroy>;
 
-static_assert(sizeof(gthulhu_tracker_stats) % sizeof(uint64_t) == 0,
-              "tracker stats are summed as an array of __u64");
-
-int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
-  char line[2048];
-  int n = vsnprintf(line, sizeof(line), format, args);
-  if (n <= 0) return n;
-  size_t len = std::strlen(line);
-  while (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
-  switch (level) {
-    case LIBBPF_WARN: spdlog::warn("libbpf: {}", line); break;
-    case LIBBPF_INFO: spdlog::info("libbpf: {}", line); break;
-    default: spdlog::debug("libbpf: {}", line); break;
-  }
-  return n;
-}
-
-void route_libbpf_logs() {
-  static std::once_flag once;
-  std::call_once(once, [] { libbpf_set_print(libbpf_log); });
-}
-
-bool on_bpffs(const std::filesystem::path& path) {
-  struct statfs st {};
-  return statfs(path.c_str(), &st) == 0 && static_cast<unsigned long>(st.f_type) == BPF_FS_MAGIC;
-}
-
-// Makes sure the pin root is a directory on a BPF filesystem; libbpf's own check
-// only warns, and pinning then fails with a less helpful message.
-std::string prepare_pin_root(const std::string& root, bool mount_bpffs) {
-  namespace fs = std::filesystem;
-  if (root.empty() || root.front() != '/') return "pin root '" + root + "' is not an absolute path";
-  std::error_code ec;
-  fs::path existing = root;
-  while (!fs::exists(existing, ec) && existing.has_parent_path() && existing != existing.parent_path())
-    existing = existing.parent_path();
-  if (!on_bpffs(existing)) {
-    bool under_default = root == kBpffsDefault || root.starts_with(std::string(kBpffsDefault) + "/");
-    if (!mount_bpffs || !under_default || !fs::is_directory(kBpffsDefault, ec))
-      return "pin root " + root +
-             " is not on a BPF filesystem (mount one: mount -t bpf bpf /sys/fs/bpf)";
-    if (mount("bpf", kBpffsDefault, "bpf", 0, "mode=0700") != 0)
-      return errno_text("mount bpffs on /sys/fs/bpf", errno);
-    spdlog::info("tracker: mounted a BPF filesystem on {}", kBpffsDefault);
-  }
-  fs::create_directories(root, ec);
-  if (ec) return "create pin root " + root + ": " + ec.message();
-  chmod(root.c_str(), 0700);
-  return {};
+// The tracker's errors are strings at its interface (see tracker_bpf.h).
+std::string errno_text(const std::string& what, int err, const std::string& hint = {}) {
+  return os_error(what, err, hint).message;
 }
 
 uint32_t ring_size(uint32_t requested) {
@@ -90,17 +37,6 @@ uint32_t ring_size(uint32_t requested) {
   while (size < requested && size < (1u << 30)) size <<= 1;
   return size;
 }
-
-// Effective capability check without libcap.
-bool has_capability(int cap) {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  std::array<__user_cap_data_struct, 2> data{};
-  if (syscall(SYS_capget, &header, data.data()) != 0) return false;
-  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
-}
-
-constexpr int kCapPerfmon = 38;  // not in older <linux/capability.h>
-constexpr int kCapBpf = 39;
 
 std::string fixed_string(const char* chars, size_t max) { return std::string(chars, strnlen(chars, max)); }
 
@@ -166,8 +102,8 @@ TrackerEvent decode_tracker_event(const gthulhu_event& raw) {
 
 struct TrackerBpf::Impl {
   TrackerOptions options;
-  tracker_bpf* skel = nullptr;
-  ring_buffer* ring = nullptr;
+  TrackerSkeleton skel;
+  RingBufferPtr ring;
   std::unique_ptr<PinnedPolicyMaps> policy_maps;
   const EventHandler* handler = nullptr;
   std::exception_ptr handler_error;
@@ -175,9 +111,9 @@ struct TrackerBpf::Impl {
   bool attached = false;
 
   ~Impl() {
-    if (ring) ring_buffer__free(ring);
+    ring.reset();
     policy_maps.reset();
-    if (skel) tracker_bpf__destroy(skel);  // detaches every link, closes maps
+    skel.reset();  // detaches every link, closes maps
     if (options.remove_pins_on_close) remove_pins();
   }
 
@@ -187,61 +123,30 @@ struct TrackerBpf::Impl {
 
   void remove_pins() const {
     for (const char* name : kPinned) unlink((options.pin_root + "/" + name).c_str());
+    // The ABI record goes with the last pin: the scheduler may still have its own.
+    std::error_code ec;
+    std::filesystem::directory_iterator it(options.pin_root, ec), end;
+    bool only_abi = !ec;
+    for (; !ec && it != end; it.increment(ec))
+      if (it->path().filename() != kAbiPinName) only_abi = false;
+    if (only_abi) unlink((options.pin_root + "/" + kAbiPinName).c_str());
     rmdir(options.pin_root.c_str());  // only if nothing else lives there
   }
 
-  std::string pin_path(const bpf_map* map) const {
-    return options.pin_root + "/" + bpf_map__name(map);
-  }
-
-  // Before load: makes every existing pin reusable, so libbpf adopts it instead of
-  // failing. Shared policy maps keep the size the first loader gave them (the
-  // scheduler may have); a mismatching layout is an error, as both objects must
-  // agree. The tracker's own maps only cache kernel state: a mismatching one is
-  // replaced. Sets *proc_table_reused when an old process table will be adopted.
-  std::string reconcile_pins(bool* proc_table_reused) {
-    struct Entry {
-      bpf_map* map;
-      bool shared;
-    };
-    const Entry entries[] = {{skel->maps.policy_by_cgroup, true},
-                             {skel->maps.policy_by_tgid, true},
-                             {skel->maps.proc_table, false},
-                             {skel->maps.tracker_stats, false}};
+  // Before load: makes every existing pin reusable (bpf_support::reconcile_pins).
+  // Shared policy maps keep the size the first loader gave them and must match; the
+  // tracker's own maps only cache kernel state and are replaced when they do not.
+  // Sets *proc_table_reused when an old process table will be adopted.
+  BpfStatus reconcile(bool* proc_table_reused) {
+    auto pins = reconcile_pins(options.pin_root,
+                               {{skel->maps.policy_by_cgroup, PinKind::kShared},
+                                {skel->maps.policy_by_tgid, PinKind::kShared},
+                                {skel->maps.proc_table, PinKind::kCache},
+                                {skel->maps.tracker_stats, PinKind::kCache}},
+                               "tracker");
+    if (!pins) return pins.error();
     *proc_table_reused = false;
-    for (const Entry& entry : entries) {
-      std::string path = pin_path(entry.map);
-      int fd = bpf_obj_get(path.c_str());
-      if (fd < 0) {
-        if (errno == ENOENT) continue;
-        return errno_text(("open pinned " + path).c_str(), errno);
-      }
-      bpf_map_info info{};
-      uint32_t len = sizeof(info);
-      int err = bpf_map_get_info_by_fd(fd, &info, &len);
-      close(fd);
-      if (err) return errno_text(("map info of " + path).c_str(), err);
-      bool layout_ok = info.type == static_cast<uint32_t>(bpf_map__type(entry.map)) &&
-                       info.key_size == bpf_map__key_size(entry.map) &&
-                       info.value_size == bpf_map__value_size(entry.map) &&
-                       info.map_flags == bpf_map__map_flags(entry.map);
-      if (entry.shared) {
-        if (!layout_ok)
-          return "pinned " + path + " (key " + std::to_string(info.key_size) + " B, value " +
-                 std::to_string(info.value_size) + " B) does not match this build (key " +
-                 std::to_string(bpf_map__key_size(entry.map)) + " B, value " +
-                 std::to_string(bpf_map__value_size(entry.map)) +
-                 " B): stop the scheduler and remove the stale pin";
-        bpf_map__set_max_entries(entry.map, info.max_entries);
-        continue;
-      }
-      if (!layout_ok || info.max_entries != bpf_map__max_entries(entry.map)) {
-        spdlog::info("tracker: replacing pinned {} (other layout or size)", path);
-        if (unlink(path.c_str()) != 0) return errno_text(("unlink " + path).c_str(), errno);
-        continue;
-      }
-      if (entry.map == skel->maps.proc_table) *proc_table_reused = true;
-    }
+    for (const auto& name : pins->reused) *proc_table_reused |= name == "proc_table";
     return {};
   }
 
@@ -250,8 +155,7 @@ struct TrackerBpf::Impl {
   std::string clear_proc_table() const {
     int fd = bpf_map__fd(skel->maps.proc_table);
     std::vector<std::pair<uint32_t, gthulhu_proc>> entries;
-    std::string error;
-    if (!bpf_detail::dump_hash_map(fd, &entries, &error)) return error;
+    if (auto dumped = dump_hash_map(fd, &entries); !dumped) return dumped.error().message;
     for (const auto& [tgid, proc] : entries) bpf_map_delete_elem(fd, &tgid);
     return {};
   }
@@ -265,7 +169,7 @@ struct TrackerBpf::Impl {
       opts.link_info_len = sizeof(*link_info);
     }
     bpf_link* link = bpf_program__attach_iter(prog, link_info ? &opts : nullptr);
-    if (!link) return errno_text(("attach iterator " + std::string(bpf_program__name(prog))).c_str(), errno);
+    if (!link) return errno_text("attach iterator " + std::string(bpf_program__name(prog)), errno);
     int fd = bpf_iter_create(bpf_link__fd(link));
     if (fd < 0) {
       int err = errno;
@@ -323,19 +227,14 @@ TrackerBpf::TrackerBpf(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TrackerBpf::~TrackerBpf() = default;
 
 std::string TrackerBpf::unsupported_reason() {
-  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
-    return "kernel BTF (/sys/kernel/btf/vmlinux) is missing: the tracker needs a kernel built "
-           "with CONFIG_DEBUG_INFO_BTF=y";
-  bool privileged = has_capability(CAP_SYS_ADMIN) ||
+  if (auto btf = kernel_btf_present(); !btf) return "the tracker cannot run: " + btf.error().message;
+  bool privileged = has_capability(kCapSysAdmin) ||
                     (has_capability(kCapBpf) && has_capability(kCapPerfmon));
   if (!privileged)
     return "the tracker needs root, or CAP_BPF + CAP_PERFMON, to load tracing programs "
            "(running as uid " + std::to_string(geteuid()) + " without them)";
   // Capabilities can still be overridden (LSM, seccomp, a container's sysctl): ask bpf().
-  int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "gthulhu_probe", sizeof(uint32_t), sizeof(uint32_t),
-                          1, nullptr);
-  if (fd < 0) return errno_text("the kernel refused bpf() map creation", fd);
-  close(fd);
+  if (auto probe = probe_bpf_syscall(); !probe) return probe.error().message;
   return {};
 }
 
@@ -345,20 +244,20 @@ std::unique_ptr<TrackerBpf> TrackerBpf::open(const TrackerOptions& options, std:
     if (error) *error = std::move(why);
     return nullptr;
   };
-  route_libbpf_logs();
+  LibbpfLogCapture capture;  // libbpf's own lines go into the errors below
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   // Until the maps are ours, a failure must not unlink pins another run still uses.
   impl->options.remove_pins_on_close = false;
 
   if (options.proc_table_entries == 0) return fail("proc_table_entries must be at least 1");
-  if (auto why = prepare_pin_root(options.pin_root, options.mount_bpffs); !why.empty())
-    return fail(why);
+  if (auto root = prepare_pin_root(options.pin_root, options.mount_bpffs); !root)
+    return fail(root.error().message);
 
   DECLARE_LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = options.pin_root.c_str());
-  impl->skel = tracker_bpf__open_opts(&open_opts);
+  impl->skel.reset(tracker_bpf__open_opts(&open_opts));
   if (!impl->skel) return fail(errno_text("open tracker BPF object", errno));
-  tracker_bpf* skel = impl->skel;
+  tracker_bpf* skel = impl->skel.get();
 
   if (int err = bpf_map__set_max_entries(skel->maps.proc_table, options.proc_table_entries); err)
     return fail(errno_text("size proc_table", err));
@@ -368,7 +267,7 @@ std::unique_ptr<TrackerBpf> TrackerBpf::open(const TrackerOptions& options, std:
     return fail(errno_text("size tracker_events", err));
 
   bool proc_table_reused = false;
-  if (auto why = impl->reconcile_pins(&proc_table_reused); !why.empty()) return fail(why);
+  if (auto pins = impl->reconcile(&proc_table_reused); !pins) return fail(pins.error().message);
 
   // Iterators run on demand (seed, scans), not at attach().
   bpf_program__set_autoattach(skel->progs.tk_seed, false);
@@ -376,15 +275,17 @@ std::unique_ptr<TrackerBpf> TrackerBpf::open(const TrackerOptions& options, std:
   bpf_program__set_autoattach(skel->progs.tk_cgroups, false);
 
   if (int err = tracker_bpf__load(skel); err)
-    return fail(errno_text("load tracker BPF object (the libbpf log above has the details)", err));
+    return fail(errno_text("load tracker BPF object", err,
+                           "the verifier or BTF messages below say why"));
+  if (auto abi = record_abi_version(options.pin_root); !abi) return fail(abi.error().message);
   impl->options.remove_pins_on_close = options.remove_pins_on_close;
 
   if (proc_table_reused) {
     if (auto why = impl->clear_proc_table(); !why.empty()) return fail("clear proc_table: " + why);
   }
 
-  impl->ring = ring_buffer__new(bpf_map__fd(skel->maps.tracker_events), Impl::on_sample,
-                                impl.get(), nullptr);
+  impl->ring.reset(ring_buffer__new(bpf_map__fd(skel->maps.tracker_events), Impl::on_sample,
+                                    impl.get(), nullptr));
   if (!impl->ring) return fail(errno_text("ring buffer", errno));
 
   int cgroup_fd = dup(bpf_map__fd(skel->maps.policy_by_cgroup));
@@ -400,7 +301,7 @@ std::unique_ptr<TrackerBpf> TrackerBpf::open(const TrackerOptions& options, std:
 
 std::string TrackerBpf::attach() {
   if (impl_->attached) return {};
-  if (int err = tracker_bpf__attach(impl_->skel); err)
+  if (int err = tracker_bpf__attach(impl_->skel.get()); err)
     return errno_text("attach tracker programs", err);
   impl_->attached = true;
   return {};
@@ -415,9 +316,8 @@ std::string TrackerBpf::seed() {
   // Overrides whose process is gone are leftovers of a run that was not attached when
   // the process exited; a reused pid must not inherit them.
   std::vector<std::pair<uint32_t, gthulhu_proc>> procs;
-  std::string error;
-  if (!bpf_detail::dump_hash_map(bpf_map__fd(impl_->skel->maps.proc_table), &procs, &error))
-    return "read proc_table: " + error;
+  if (auto dumped = dump_hash_map(bpf_map__fd(impl_->skel->maps.proc_table), &procs); !dumped)
+    return "read proc_table: " + dumped.error().message;
   std::unordered_set<uint32_t> live;
   for (const auto& [tgid, proc] : procs) live.insert(tgid);
   size_t pruned = 0;
@@ -439,9 +339,9 @@ int TrackerBpf::poll(std::chrono::milliseconds timeout, const EventHandler& hand
   impl_->handler_error = nullptr;
   // EXEC records wake us at once; the others are written without a wakeup (it is the
   // costliest part of emitting them) and are collected here when the wait ends.
-  int n = ring_buffer__poll(impl_->ring, static_cast<int>(timeout.count()));
+  int n = ring_buffer__poll(impl_->ring.get(), static_cast<int>(timeout.count()));
   if (n >= 0 && !impl_->handler_error) {
-    int more = ring_buffer__consume(impl_->ring);
+    int more = ring_buffer__consume(impl_->ring.get());
     n = more < 0 ? more : n + more;
   }
   impl_->handler = nullptr;
@@ -449,25 +349,14 @@ int TrackerBpf::poll(std::chrono::milliseconds timeout, const EventHandler& hand
   return n;
 }
 
-int TrackerBpf::event_fd() const { return ring_buffer__epoll_fd(impl_->ring); }
+int TrackerBpf::event_fd() const { return ring_buffer__epoll_fd(impl_->ring.get()); }
 
 gthulhu_tracker_stats TrackerBpf::stats() const {
-  gthulhu_tracker_stats total{};
-  int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return total;
-  std::vector<gthulhu_tracker_stats> per_cpu(static_cast<size_t>(ncpu));
   uint32_t zero = 0;
-  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.tracker_stats), &zero, per_cpu.data()) != 0)
-    return total;
-  constexpr size_t kFields = sizeof(gthulhu_tracker_stats) / sizeof(uint64_t);
-  uint64_t sums[kFields] = {};
-  for (const auto& cpu : per_cpu) {
-    uint64_t fields[kFields];
-    std::memcpy(fields, &cpu, sizeof(fields));
-    for (size_t i = 0; i < kFields; ++i) sums[i] += fields[i];
-  }
-  std::memcpy(&total, sums, sizeof(total));
-  return total;
+  auto per_cpu = lookup_per_cpu<gthulhu_tracker_stats>(
+      bpf_map__fd(impl_->skel->maps.tracker_stats), &zero, "read tracker_stats");
+  if (!per_cpu) return {};  // counters are best effort; the map never goes away
+  return sum_per_cpu(*per_cpu);
 }
 
 std::vector<TrackedProcess> TrackerBpf::processes() const {
@@ -477,9 +366,8 @@ std::vector<TrackedProcess> TrackerBpf::processes() const {
 std::vector<TrackedProcess> TrackerBpf::processes_in(
     const std::unordered_set<uint64_t>& cgroup_ids) const {
   std::vector<std::pair<uint32_t, gthulhu_proc>> entries;
-  std::string error;
-  if (!bpf_detail::dump_hash_map(bpf_map__fd(impl_->skel->maps.proc_table), &entries, &error))
-    spdlog::warn("tracker: reading proc_table: {}", error);
+  if (auto dumped = dump_hash_map(bpf_map__fd(impl_->skel->maps.proc_table), &entries); !dumped)
+    spdlog::warn("tracker: reading proc_table: {}", dumped.error().message);
   std::vector<TrackedProcess> out;
   out.reserve(cgroup_ids.empty() ? entries.size() : 0);
   for (const auto& [tgid, proc] : entries) {
@@ -509,7 +397,7 @@ std::vector<TrackerEvent> TrackerBpf::scan_cgroups(const std::string& cgroup_dir
                                                    std::string* error) const {
   int dir_fd = ::open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) {
-    if (error) *error = errno_text(("open " + cgroup_dir).c_str(), errno);
+    if (error) *error = errno_text("open " + cgroup_dir, errno);
     return {};
   }
   union bpf_iter_link_info link_info;

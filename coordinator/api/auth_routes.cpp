@@ -35,7 +35,10 @@ std::string presented_refresh_token(http::Request& req) {
     token = refresh_cookie_of(req);
     if (token) req.attributes[kTransportAttribute] = "cookie";
   }
-  if (!token || token->empty()) fail(400, "refreshToken is required");
+  // No credential at all is an authentication failure, like a request without a bearer
+  // token (and what the OpenAPI document says: 401).
+  if (!token || token->empty())
+    fail(401, "refreshToken is required (in the body, or the gthulhu_refresh cookie)");
   if (token->size() > 512) fail(401, "invalid refresh token");
   return *token;
 }

@@ -71,7 +71,7 @@ void add_role_routes(http::Router& r, ApiContext& ctx) {
            role.description = opt_string(body, {"description", "Description"}).value_or("");
            role.policies = parse_policies(body).value_or(std::vector<RolePolicy>{});
            if (auto m = check_role_name(role.name); !m.empty()) fail(422, "name: " + m);
-           if (role.description.size() > 1024) fail(422, "description: at most 1024 bytes");
+           if (utf8_length(role.description) > 1024) fail(422, "description: at most 1024 characters");
            validate_policies(role.policies);
            role.creator_id = p.user.id;
            role.created_at = role.updated_at = ctx.clock();
@@ -100,7 +100,8 @@ void add_role_routes(http::Router& r, ApiContext& ctx) {
           if (name) {
             if (auto m = check_role_name(*name); !m.empty()) fail(422, "name: " + m);
           }
-          if (description && description->size() > 1024) fail(422, "description: at most 1024 bytes");
+          if (description && utf8_length(*description) > 1024)
+            fail(422, "description: at most 1024 characters");
           if (policies) validate_policies(*policies);
           for (int attempt = 0;; ++attempt) {
             Role role = unwrap(ctx.store.get_role(id), "role not found");

@@ -28,7 +28,9 @@ void require_roles_exist(Store& store, const std::vector<std::string>& names) {
   for (const auto& n : names) {
     if (!found.count(n)) missing += (missing.empty() ? "" : ", ") + n;
   }
-  if (!missing.empty()) fail(422, "some roles not found: " + missing);
+  // A well-formed name of no role is a reference to nothing: 404, as for an unknown
+  // userID (a name that cannot be a role's is refused as 422 before this).
+  if (!missing.empty()) fail(404, "some roles not found: " + missing);
 }
 
 bool is_active_admin(const User& u) {

@@ -32,8 +32,8 @@ constexpr std::array<std::string_view, 16> kCommon = {
 }  // namespace
 
 std::string PasswordPolicy::check(const std::string& password, const std::string& username) const {
-  if (password.size() > max_bytes) {
-    return "password must be at most " + std::to_string(max_bytes) + " bytes";
+  if (code_points(password) > max_length) {
+    return "password must be at most " + std::to_string(max_length) + " characters";
   }
   if (code_points(password) < min_length) {
     return "password must be at least " + std::to_string(min_length) + " characters";

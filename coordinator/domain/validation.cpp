@@ -2,7 +2,6 @@
 
 #include <re2/re2.h>
 
-#include <set>
 
 namespace gthulhu::coordinator {
 
@@ -45,6 +44,12 @@ bool is_dns1123_subdomain(const std::string& s) {
 }
 
 }  // namespace
+
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
 
 std::string join(const std::vector<FieldError>& errors) {
   std::string out;
@@ -114,16 +119,15 @@ std::vector<FieldError> validate_strategy(const Strategy& s) {
     errors.push_back({"labelSelectors", "at most " + std::to_string(kMaxLabelSelectors) +
                                             " selectors are allowed"});
   } else {
-    std::set<std::string> seen;
+    // A key may appear twice: selectors are ANDed, so two values of one key match no
+    // pod (the preview shows it) and a repeated pair changes nothing. No schema can
+    // say "unique by key", and the OpenAPI document is the contract.
     for (size_t i = 0; i < s.label_selectors.size(); ++i) {
       const auto& sel = s.label_selectors[i];
       const std::string at = "labelSelectors[" + std::to_string(i) + "]";
       if (auto m = check_label_key(sel.key); !m.empty()) errors.push_back({at + ".key", m});
       if (auto m = check_label_value(sel.value); !m.empty()) {
         errors.push_back({at + ".value", m});
-      }
-      if (!seen.insert(sel.key).second) {
-        errors.push_back({at + ".key", "duplicate key \"" + sel.key + "\""});
       }
     }
   }
@@ -162,7 +166,8 @@ std::vector<FieldError> validate_strategy(const Strategy& s) {
 
 std::string check_username(const std::string& u) {
   if (u.empty()) return "must not be empty";
-  if (u.size() > 128) return "must be at most 128 bytes";
+  // Characters, as the OpenAPI document's maxLength counts them (the body is valid UTF-8).
+  if (utf8_length(u) > 128) return "must be at most 128 characters";
   if (u.front() == ' ' || u.back() == ' ') return "must not start or end with a space";
   for (unsigned char c : u) {
     if (c < 0x20 || c == 0x7f) return "must not contain control characters";

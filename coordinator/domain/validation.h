@@ -15,6 +15,7 @@
 //   put every pod of the cluster under one policy
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/wire/intent.h"
@@ -38,6 +39,10 @@ struct FieldError {
 
 // "field: message; field: message".
 std::string join(const std::vector<FieldError>& errors);
+
+// Characters (code points) of valid UTF-8: what the limits count, like JSON Schema's
+// maxLength in the OpenAPI document.
+std::size_t utf8_length(std::string_view s);
 
 // Each returns "" when valid, else why not (without the field name).
 std::string check_label_key(const std::string& key);

@@ -50,10 +50,16 @@ void add_constraints(json& s) {
     p["priority"]["minimum"] = kPriorityMin;
     p["priority"]["maximum"] = kPriorityMax;
     p["priority"]["example"] = 10;
+    // 0 (the scheduler's default slice) or a slice within the kernel-side bounds.
     p["executionTime"]["minimum"] = 0;
     p["executionTime"]["maximum"] = kExecutionTimeMaxNs;
+    p["executionTime"]["anyOf"] = json::array(
+        {{{"enum", {0}}}, {{"minimum", kExecutionTimeMinNs}, {"maximum", kExecutionTimeMaxNs}}});
     p["executionTime"]["example"] = 20000000;
     p["commandRegex"]["maxLength"] = 1024;
+    // A regular expression; the server compiles it as RE2 (no backreferences or
+    // lookaround) and answers 422 with RE2's message when it is not one.
+    p["commandRegex"]["format"] = "regex";
     p["k8sNamespace"]["items"]["pattern"] = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
     p["k8sNamespace"]["items"]["maxLength"] = 63;
   }
@@ -89,10 +95,54 @@ void add_constraints(json& s) {
   props("LoginRequest")["password"]["minLength"] = 1;
   props("IntentDelete")["intentIds"]["minItems"] = 1;
   props("IntentDelete")["intentIds"]["items"] = id;
+  // Kubernetes label syntax, as validation.cpp checks it.
   props("LabelSelector")["key"]["minLength"] = 1;
   props("LabelSelector")["key"]["maxLength"] = 317;
+  props("LabelSelector")["key"]["pattern"] =
+      // optional prefix: a DNS-1123 subdomain (at most 253 characters: here at most
+      // three labels, which a lookahead-free pattern can bound), then '/'
+      "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?){0,2}/)?"
+      "[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
+  props("LabelSelector")["key"]["example"] = "app.kubernetes.io/name";
   props("LabelSelector")["value"]["maxLength"] = 63;
-  s["TokenPair"]["required"] = {"accessToken", "refreshToken", "expiresIn"};
+  props("LabelSelector")["value"]["pattern"] = "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$";
+  props("LabelSelector")["value"]["example"] = "nginx";
+  const json dns_label_or_empty = {{"type", "string"}, {"maxLength", 63},
+                                   {"pattern", "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"}};
+  for (const char* name : {"StrategyCreate", "StrategyUpdate", "Strategy"}) {
+    props(name)["strategyNamespace"] = dns_label_or_empty;
+    props(name)["labelSelectors"]["maxItems"] = kMaxLabelSelectors;
+    props(name)["k8sNamespace"]["maxItems"] = kMaxNamespaces;
+  }
+  // A strategy must select something: a label selector or a namespace (an update may
+  // leave both out and keep what the strategy has).
+  s["StrategyCreate"]["anyOf"] = json::array(
+      {{{"required", {"labelSelectors"}},
+        {"properties", {{"labelSelectors", {{"type", "array"}, {"minItems", 1}}}}}},
+       {{"required", {"k8sNamespace"}},
+        {"properties", {{"k8sNamespace", {{"type", "array"}, {"minItems", 1}}}}}}});
+  props("RolePolicy")["k8sNamespace"] = dns_label_or_empty;
+  // The password policy (auth/password_policy.h) as far as a schema can say it: at
+  // least 12 characters, not one character repeated; also neither the username nor a
+  // well-known password (said in the description).
+  json password = {{"type", "string"}, {"minLength", 12}, {"maxLength", 256},
+                   {"pattern", "^(?!(.)\\1*$)"},
+                   {"description", "12-256 characters, not one repeated character, not the "
+                                   "username, not a well-known password"},
+                   {"example", "correct horse battery staple"}};
+  props("UserCreate")["password"] = password;
+  props("PasswordReset")["newPassword"] = password;
+  props("PasswordChange")["newPassword"] = password;
+  props("PasswordChange")["oldPassword"]["minLength"] = 1;
+  props("UserCreate")["username"]["pattern"] = "^[^ \\x00-\\x1f\\x7f]([^\\x00-\\x1f\\x7f]*[^ \\x00-\\x1f\\x7f])?$";
+  const json role_name = {{"type", "string"}, {"pattern", "^[A-Za-z0-9_.-]+$"}, {"maxLength", 64},
+                          {"example", "admin"}};
+  props("UserCreate")["roles"]["items"] = role_name;
+  props("PermissionsUpdate")["roles"]["items"] = role_name;
+  props("RefreshRequest")["refreshToken"]["minLength"] = 1;
+  props("RefreshRequest")["refreshToken"]["maxLength"] = 512;
+  // refreshToken is left out when it went into the cookie (refreshTokenCookie).
+  s["TokenPair"]["required"] = {"accessToken", "expiresIn"};
   s["Error"]["example"] = {{"success", false}, {"error", "priority: must be between -20 and 20, got 21"}};
 }
 
@@ -263,6 +313,19 @@ json schemas() {
                                  {"components", {{"type", "object"}}}},
                                 {"openapi", "info", "paths"});
   add_constraints(s);
+  // The handlers read a JSON null as an absent field (common/http/json_input.h): say
+  // so for every optional field of a request.
+  for (const char* name : {"LoginRequest", "RefreshRequest", "UserCreate", "PasswordReset",
+                           "PermissionsUpdate", "PasswordChange", "RolePolicy", "RoleCreate",
+                           "RoleUpdate", "RoleDelete", "LabelSelector", "StrategyCreate",
+                           "StrategyUpdate", "StrategyDelete", "IntentDelete"}) {
+    json& schema = s[name];
+    const json required = schema.value("required", json::array());
+    for (auto& [field, prop] : schema["properties"].items()) {
+      if (std::find(required.begin(), required.end(), field) == required.end())
+        prop["nullable"] = true;
+    }
+  }
   return s;
 }
 
@@ -423,6 +486,20 @@ json openapi_document() {
                                    {"schema", {{"type", "string"}}},
                                    {"description", std::string("only intents with this ") + q}});
       }
+    }
+    if (std::string(op.path) == "/api/v1/pods/metrics") {
+      o["parameters"].push_back({{"name", "podId"},
+                                 {"in", "query"},
+                                 {"required", true},
+                                 {"schema", {{"type", "string"}, {"minLength", 1}, {"maxLength", 128}}},
+                                 {"description", "the pod's UID"}});
+    }
+    if (std::string(op.path) == "/api/v1/auth/refresh" || std::string(op.path) == "/api/v1/auth/logout") {
+      o["parameters"].push_back({{"name", "gthulhu_refresh"},
+                                 {"in", "cookie"},
+                                 {"required", false},
+                                 {"schema", {{"type", "string"}}},
+                                 {"description", "the refresh token when the body has none (web UI)"}});
     }
     if (std::string(op.path) == "/api/v1/auth/login") {
       o["links"] = {{"UseAccessToken",

@@ -1,10 +1,11 @@
 #pragma once
 // The store's error model. Every Store operation returns Result<T> (or Status):
-// a value, or a StoreError whose code the API maps to an HTTP status.
-#include <cassert>
+// a value, or a StoreError whose code the API maps to an HTTP status. Result and
+// StatusOf themselves are common/result.h, shared with the agent's BPF layer.
 #include <string>
 #include <utility>
-#include <variant>
+
+#include "common/result.h"
 
 namespace gthulhu::coordinator {
 
@@ -24,42 +25,10 @@ struct StoreError {
   std::string message;  // for logs; safe to show to the caller (no secrets, no SQL)
 };
 
+// The shared Result (common/result.h) with the store's error.
 template <typename T>
-class [[nodiscard]] Result {
- public:
-  Result(T value) : v_(std::move(value)) {}             // NOLINT: implicit on purpose
-  Result(StoreError error) : v_(std::move(error)) {}    // NOLINT
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  const StoreError& error() const { assert(!ok()); return std::get<1>(v_); }
-  StoreErrc code() const { return error().code; }
-
- private:
-  std::variant<T, StoreError> v_;
-};
-
-// Result<void>.
-class [[nodiscard]] Status {
- public:
-  Status() = default;
-  Status(StoreError error) : ok_(false), error_(std::move(error)) {}  // NOLINT
-  static Status Ok() { return {}; }
-  bool ok() const { return ok_; }
-  explicit operator bool() const { return ok_; }
-  const StoreError& error() const { assert(!ok_); return error_; }
-  StoreErrc code() const { return error().code; }
-
- private:
-  bool ok_ = true;
-  StoreError error_;
-};
+using Result = gthulhu::Result<T, StoreError>;
+using Status = gthulhu::StatusOf<StoreError>;
 
 inline StoreError not_found(std::string m) { return {StoreErrc::kNotFound, std::move(m)}; }
 inline StoreError conflict(std::string m) { return {StoreErrc::kConflict, std::move(m)}; }

@@ -270,7 +270,7 @@ TEST(CoordinatorApi, RefreshRotatesAndReuseRevokesEverySession) {
   EXPECT_EQ(revoked.status, 401) << revoked;
   EXPECT_EQ(revoked.error(), "token revoked");
 
-  EXPECT_EQ(h.call("POST", "/api/v1/auth/refresh", json::object()).status, 400);
+  EXPECT_EQ(h.call("POST", "/api/v1/auth/refresh", json::object()).status, 401);
   auto junk = h.call("POST", "/api/v1/auth/refresh", json{{"refreshToken", "junk"}});
   EXPECT_EQ(junk.status, 401);
   EXPECT_EQ(junk.error(), "invalid refresh token");
@@ -636,7 +636,7 @@ TEST(CoordinatorApi, UserPermissionsUpdateAndSelfScoping) {
 
   auto missing_role = h.call("PUT", "/api/v1/users/permissions",
                              json{{"userID", grace.id}, {"roles", {"nope"}}}, admin);
-  EXPECT_EQ(missing_role.status, 422);
+  EXPECT_EQ(missing_role.status, 404);
   EXPECT_EQ(missing_role.error(), "some roles not found: nope");
   auto bad_status = h.call("PUT", "/api/v1/users/permissions", json{{"userID", grace.id}, {"status", 7}}, admin);
   EXPECT_EQ(bad_status.status, 422);

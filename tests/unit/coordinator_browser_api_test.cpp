@@ -76,7 +76,7 @@ TEST(RefreshCookie, TheJsonBodyFormIsUnchangedAndSetsNoCookie) {
   ASSERT_EQ(r.status, 200) << r;
   EXPECT_EQ(r.headers.count("set-cookie"), 0u);
   EXPECT_FALSE(r.data()["refreshToken"].get<std::string>().empty());
-  EXPECT_EQ(h.call("POST", "/api/v1/auth/refresh", "").status, 400);  // neither body nor cookie
+  EXPECT_EQ(h.call("POST", "/api/v1/auth/refresh", "").status, 401);  // neither body nor cookie
   EXPECT_EQ(h.call("POST", "/api/v1/auth/logout", json{{"refreshToken", r.data()["refreshToken"]}}).status, 200);
 }
 
