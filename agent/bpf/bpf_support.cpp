@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
-#include <spdlog/spdlog.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -27,7 +26,7 @@ constexpr const char* kBpffsDefault = "/sys/fs/bpf";
 constexpr size_t kLogTailLines = 40;  // the verifier's verdict is at the end of its log
 
 // libbpf's print callback is process-wide: one hook for both objects. It forwards to
-// spdlog and keeps the last lines while some caller is capturing them for an error.
+// log_line() and keeps the last lines while some caller is capturing them for an error.
 class LibbpfLog {
  public:
   static LibbpfLog& instance() {
@@ -53,7 +52,7 @@ class LibbpfLog {
 
  private:
   static int print(enum libbpf_print_level level, const char* fmt, va_list args) {
-    if (level == LIBBPF_DEBUG && !spdlog::should_log(spdlog::level::debug)) return 0;
+    if (level == LIBBPF_DEBUG && !log_enabled(LogLevel::kDebug)) return 0;
     // One message can be a whole verifier log: size the buffer to it.
     va_list copy;
     va_copy(copy, args);
@@ -69,9 +68,9 @@ class LibbpfLog {
     for (std::string line; std::getline(lines, line);) {
       if (line.empty()) continue;
       switch (level) {
-        case LIBBPF_WARN: spdlog::warn("libbpf: {}", line); break;
-        case LIBBPF_INFO: spdlog::info("libbpf: {}", line); break;
-        default: spdlog::debug("libbpf: {}", line); continue;  // never into errors
+        case LIBBPF_WARN: log_line(LogLevel::kWarn, "libbpf: " + line); break;
+        case LIBBPF_INFO: log_line(LogLevel::kInfo, "libbpf: " + line); break;
+        default: log_line(LogLevel::kDebug, "libbpf: " + line); continue;  // never into errors
       }
       if (self.depth_ == 0) continue;
       self.lines_.push_back(line);
@@ -175,7 +174,7 @@ BpfStatus prepare_pin_root(const std::string& root, bool mount_bpffs) {
                          " is not on a BPF filesystem (mount one: mount -t bpf bpf /sys/fs/bpf)");
     if (::mount("bpf", kBpffsDefault, "bpf", 0, "mode=0700") != 0)
       return os_error("mount bpffs on /sys/fs/bpf", errno);
-    spdlog::info("bpf: mounted a BPF filesystem on {}", kBpffsDefault);
+    log_line(LogLevel::kInfo, std::string("bpf: mounted a BPF filesystem on ") + kBpffsDefault);
   }
   fs::create_directories(root, ec);
   if (ec) return plain_error("create pin root " + root + ": " + ec.message() +
@@ -276,7 +275,7 @@ BpfResult<ReconciledPins> reconcile_pins(const std::string& pin_root,
                          pin_root + "), and start the agent again; it re-creates the maps "
                          "and rewrites every policy");
     }
-    spdlog::info("{}: replacing pinned {} ({})", owner, path, mismatch);
+    log_line(LogLevel::kInfo, std::string(owner) + ": replacing pinned " + path + " (" + mismatch + ")");
     if (::unlink(path.c_str()) != 0) return os_error("unlink " + path, errno);
     out.replaced.push_back(name);
   }

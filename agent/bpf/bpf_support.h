@@ -45,7 +45,13 @@ BpfError plain_error(std::string message);
 
 // ---- libbpf's log ---------------------------------------------------------------------
 
-// Routes libbpf's messages to spdlog (warnings and info; debug only at debug level) and
+// Where this layer's log lines go: the agent links bpf_log_spdlog.cpp (spdlog); the
+// statically linked VM test binaries, which carry no spdlog, tests/vm/bpf_log_stderr.cpp.
+enum class LogLevel { kDebug, kInfo, kWarn };
+bool log_enabled(LogLevel level);
+void log_line(LogLevel level, const std::string& line);
+
+// Routes libbpf's messages to log_line() (warnings and info; debug only at debug level) and
 // keeps the last lines for os_error. Installed once, by the first capture.
 class LibbpfLogCapture {
  public:
