@@ -260,10 +260,13 @@ TEST(PasswordHasher, Argon2idPhcVerifyAndRehash) {
   EXPECT_THROW(PasswordHasher({64, 0, 1, 1}), std::invalid_argument);
 }
 
-TEST(PasswordHasher, DefaultsAreStrong) {
+// At or above the OWASP Password Storage Cheat Sheet's minimum for Argon2id:
+// m = 19 MiB, t = 2, p = 1 (README, "Coordinator").
+TEST(PasswordHasher, DefaultsAreAtLeastTheOwaspMinimum) {
   Argon2Params defaults;
-  EXPECT_GE(defaults.memory_kib, 64u * 1024);
-  EXPECT_GE(defaults.iterations, 3u);
+  EXPECT_GE(defaults.memory_kib, 19u * 1024);
+  EXPECT_GE(defaults.iterations, 2u);
+  EXPECT_GE(defaults.parallelism, 1u);
 }
 
 TEST(TokenService, AccessTokenClaimsAndRefreshTokens) {
