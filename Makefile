@@ -10,6 +10,9 @@ FUZZ_TARGETS := agent_api_fuzz coordinator_api_fuzz jwt_fuzz pod_cgroup_fuzz ini
 JOBS       ?= 2
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure --timeout 900
+# Two tests at a time; the tests that measure timings or share a server (VM, kube,
+# host integration, e2e, browser) are RUN_SERIAL and still run alone.
+CTEST_JOBS ?= 2
 
 .PHONY: all deps build test unit asan integration vm-test chart e2e bench demo demo-host clean help fuzz fuzz-smoke fuzz-build
 
@@ -53,7 +56,7 @@ unit: build
 asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_tests $(FUZZ_TARGETS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir $(ASAN_BUILD) -L unit $(CTEST_FLAGS)
+	  ctest --test-dir $(ASAN_BUILD) -L unit -j $(CTEST_JOBS) $(CTEST_FLAGS)
 
 fuzz-build: deps $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
@@ -76,7 +79,7 @@ chart: build
 
 # The sanitizer run goes first so the last lines printed are the full suite's summary.
 test: asan fuzz-smoke build
-	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
+	ctest --test-dir $(BUILD) -j $(CTEST_JOBS) $(CTEST_FLAGS)
 
 e2e: build
 	ctest --test-dir $(BUILD) -L e2e $(CTEST_FLAGS)
