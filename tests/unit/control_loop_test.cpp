@@ -9,6 +9,7 @@
 
 #include "coordinator/dispatch/control_loop.h"
 #include "coordinator/pods/static_pod_source.h"
+#include "tests/support/eventually.h"
 #include "tests/support/sim_agent.h"
 #include "tests/unit/coordinator_harness.h"
 
@@ -21,16 +22,6 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kPodA = "0a0a0a0a-0000-0000-0000-000000000001";  // prometheus-0 on node-a
 constexpr const char* kPodB = "0a0a0a0a-0000-0000-0000-000000000002";  // prometheus-1 on node-b
 constexpr const char* kNginx = "0a0a0a0a-0000-0000-0000-000000000005"; // nginx-0 on node-b
-
-// Polls `condition` until it holds or `deadline` passes; returns whether it held.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline = 15s) {
-  const auto until = Clock::now() + deadline;
-  while (Clock::now() < until) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
 
 json prometheus_strategy(int priority) {
   return {{"labelSelectors", {{{"key", "app.kubernetes.io/name"}, {"value", "prometheus"}}}},

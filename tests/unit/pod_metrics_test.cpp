@@ -11,6 +11,7 @@
 #include "agent/pod_stats.h"
 #include "agent/sim/simulated_scheduler.h"
 #include "coordinator/pods/pod_metrics_series.h"
+#include "tests/support/eventually.h"
 #include "tests/support/sim_agent.h"
 #include "tests/unit/coordinator_harness.h"
 
@@ -150,15 +151,6 @@ TEST(PodMetricsSeries, RejectsAnAgentAnswerOfTheWrongShape) {
 }
 
 // ---- the whole path: coordinator -> agent over mTLS ------------------------------------
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline = 15s) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < until) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
 
 class PodMetricsFromAgents : public ::testing::Test {
  protected:
