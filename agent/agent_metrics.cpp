@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "common/metrics/families.h"
 
@@ -21,8 +22,8 @@ using metrics::family;
 class AgentCollector : public prometheus::Collectable {
  public:
   AgentCollector(const SchedulerView& s, const TrackerView& t, const PolicyEngine& e,
-                 const MetricSetStore& m, std::string node)
-      : sched_(s), tracker_(t), engine_(e), metric_set_(m), node_(std::move(node)) {}
+                 const MetricSetStore& m, std::string node, AgentTimings timings)
+      : sched_(s), tracker_(t), engine_(e), metric_set_(m), node_(std::move(node)), timings_(timings) {}
 
   std::vector<MetricFamily> Collect() const override {
     std::vector<MetricFamily> out;
@@ -32,6 +33,7 @@ class AgentCollector : public prometheus::Collectable {
     tracker_counters(out);
     intents(out);
     external_metric_set(out);
+    agent_timings(out);
     return out;
   }
 
@@ -190,11 +192,44 @@ class AgentCollector : public prometheus::Collectable {
     }
   }
 
+  void agent_timings(std::vector<MetricFamily>& out) const {
+    if (timings_.exec_to_override) {
+      const auto snap = timings_.exec_to_override->snapshot();
+      auto h = family("gthulhu_agent_exec_to_override_seconds",
+                      "commandRegex matches: from the kernel's exec timestamp to the process's override being in "
+                      "policy_by_tgid",
+                      MetricType::Histogram);
+      ClientMetric m;
+      for (size_t i = 0; i < ExecLatency::kBounds.size(); ++i) {
+        ClientMetric::Bucket b;
+        b.upper_bound = ExecLatency::kBounds[i];
+        b.cumulative_count = snap.cumulative[i];
+        m.histogram.bucket.push_back(b);
+      }
+      ClientMetric::Bucket inf;
+      inf.upper_bound = std::numeric_limits<double>::infinity();
+      inf.cumulative_count = snap.count;
+      m.histogram.bucket.push_back(inf);
+      m.histogram.sample_count = snap.count;
+      m.histogram.sample_sum = snap.sum_seconds;
+      h.metric.push_back(std::move(m));
+      out.push_back(std::move(h));
+    }
+    if (timings_.startup) {
+      auto g = family("gthulhu_agent_startup_phase_seconds",
+                      "when the agent reached each start-up step, in seconds since the process started",
+                      MetricType::Gauge);
+      for (const auto& [name, seconds] : timings_.startup->reached()) add_value(g, seconds, {{"phase", name}});
+      out.push_back(std::move(g));
+    }
+  }
+
   const SchedulerView& sched_;
   const TrackerView& tracker_;
   const PolicyEngine& engine_;
   const MetricSetStore& metric_set_;
   std::string node_;
+  AgentTimings timings_;
 };
 
 }  // namespace
@@ -203,8 +238,9 @@ std::shared_ptr<prometheus::Collectable> make_agent_collector(const SchedulerVie
                                                               const TrackerView& tracker,
                                                               const PolicyEngine& engine,
                                                               const MetricSetStore& metric_set,
-                                                              std::string node_name) {
-  return std::make_shared<AgentCollector>(scheduler, tracker, engine, metric_set, std::move(node_name));
+                                                              std::string node_name,
+                                                              AgentTimings timings) {
+  return std::make_shared<AgentCollector>(scheduler, tracker, engine, metric_set, std::move(node_name), timings);
 }
 
 }  // namespace gthulhu::agent

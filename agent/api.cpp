@@ -54,6 +54,11 @@ Response health(AgentContext& ctx) {
                {"scheduler", s},
                {"tracker", t},
                {"intentGeneration", ctx.intents.generation()}};
+  if (ctx.startup) {
+    json phases = json::object();  // seconds since the process started, per step reached
+    for (const auto& [name, s] : ctx.startup->reached()) phases[name] = s;
+    body["startupSeconds"] = phases;
+  }
   return http::json_raw(body, healthy ? 200 : 503);
 }
 

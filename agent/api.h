@@ -20,6 +20,7 @@
 #include "agent/node_views.h"
 #include "agent/policy_engine.h"
 #include "agent/process_source.h"
+#include "agent/startup_phases.h"
 #include "agent/token_service.h"
 #include "common/http/router.h"
 #include "common/metrics/exposition.h"
@@ -47,6 +48,7 @@ struct AgentContext {
   metrics::Collectables metrics;
   // Runs a change of the intent set and its reconciliation under one lock.
   std::function<IntentUpdate(const IntentChange&)> update_intents;
+  const StartupPhases* startup = nullptr;  // shown in /health when set
 };
 
 http::Router make_agent_router(AgentContext& ctx);

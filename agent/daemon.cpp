@@ -34,13 +34,8 @@ IntentUpdate AgentDaemon::update_intents(const IntentChange& change) {
   return out;
 }
 
-namespace {
-long long ms_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count();
-}
-}  // namespace
-
-void AgentDaemon::start(std::chrono::steady_clock::time_point started) {
+void AgentDaemon::start(StartupPhases& phases) {
+  phases_ = &phases;
   std::error_code ec;
   fs::create_directories(settings_.state_dir, ec);
   if (ec) throw std::runtime_error("cannot create state_dir " + settings_.state_dir + ": " + ec.message());
@@ -59,21 +54,23 @@ void AgentDaemon::start(std::chrono::steady_clock::time_point started) {
   spdlog::info("agent: node {}, cgroup2 at {} ({} cgroups, {} pods), {} intents restored at generation {}",
                settings_.node_name, cgroup_root, cgroups, tree_->pod_uids().size(), restored.size(),
                intents_->generation());
-  spdlog::info("agent: startup: first reconcile done at {} ms", ms_since(started));
+  phases.mark(StartupPhases::Phase::kFirstReconcile);
 
   tokens_ = std::make_unique<TokenService>(settings_.tokens);
   auto registry_metrics =
-      make_agent_collector(backend_.scheduler(), backend_.tracker(), *engine_, metric_set_, settings_.node_name);
+      make_agent_collector(backend_.scheduler(), backend_.tracker(), *engine_, metric_set_, settings_.node_name,
+                           AgentTimings{&exec_latency_, phases_});
   auto http_registry = std::make_shared<prometheus::Registry>();
   context_.reset(new AgentContext{settings_.node_name, *intents_, *engine_, *tree_, backend_.processes(), *tokens_,
                                   metric_set_, backend_.scheduler(), backend_.tracker(),
                                   {registry_metrics, http_registry},
-                                  [this](const IntentChange& c) { return update_intents(c); }});
+                                  [this](const IntentChange& c) { return update_intents(c); }, phases_});
   auto server_options = settings_.server;
   server_options.metrics = http_registry;
   server_ = std::make_unique<http::Server>(server_options, make_agent_router(*context_));
   server_->start();
-  spdlog::info("agent: startup: serving on port {} at {} ms (token key {})", server_->port(), ms_since(started),
+  phases.mark(StartupPhases::Phase::kServing);
+  spdlog::info("agent: startup: {} (serving on port {}; token key {})", phases.summary(), server_->port(),
                tokens_->key_ready() ? "ready" : "still being generated, off the serving path");
   stopping_ = false;
   events_ = std::thread([this] { event_loop(); });
@@ -99,7 +96,9 @@ void AgentDaemon::handle(const NodeEvent& e) {
       break;
     }
     case NodeEvent::Type::kExec:
-      engine_->on_exec(e.tgid, e.cgroup_id, e.name);
+      // Only matches count: a non-matching exec writes nothing the metric is about.
+      if (engine_->on_exec(e.tgid, e.cgroup_id, e.name) && e.timestamp_ns != 0)
+        exec_latency_.observe_since(e.timestamp_ns);
       break;
     case NodeEvent::Type::kExit:
       engine_->on_exit(e.tgid, e.cgroup_id);

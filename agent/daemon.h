@@ -10,10 +10,12 @@
 #include "agent/agent_config.h"
 #include "agent/api.h"
 #include "agent/cgroup_tree.h"
+#include "agent/exec_latency.h"
 #include "agent/intent_store.h"
 #include "agent/metric_set.h"
 #include "agent/node_backend.h"
 #include "agent/policy_engine.h"
+#include "agent/startup_phases.h"
 #include "agent/token_service.h"
 #include "common/http/server.h"
 
@@ -25,9 +27,10 @@ class AgentDaemon {
   ~AgentDaemon();
 
   // Throws std::runtime_error when the state cannot be restored or the server not bound.
-  // `started`: when the process began, for the start-up timings it logs (first
-  // reconcile, serving).
-  void start(std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
+  // `phases`: the start-up steps so far (from process start); the daemon marks the
+  // first reconcile and serving, logs them and exposes them. It must outlive the daemon.
+  void start(StartupPhases& phases);
+  void start() { start(own_phases_); }
   void stop();
   uint16_t port() const { return server_ ? server_->port() : 0; }
 
@@ -46,6 +49,9 @@ class AgentDaemon {
   std::unique_ptr<PolicyEngine> engine_;
   std::unique_ptr<TokenService> tokens_;
   MetricSetStore metric_set_;
+  StartupPhases own_phases_;
+  StartupPhases* phases_ = &own_phases_;
+  ExecLatency exec_latency_;
   std::unique_ptr<AgentContext> context_;
   std::unique_ptr<http::Server> server_;
   std::mutex reconcile_mu_;

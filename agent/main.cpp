@@ -2,7 +2,6 @@
 // when the kernel has it), applies intents, serves the REST API until SIGTERM.
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -46,15 +45,13 @@ int main(int argc, char** argv) {
     service::init_logging_from(cfg);
     for (const auto& w : cfg.warnings()) spdlog::warn("config: {}", w);
     const auto settings = agent::agent_settings(cfg);
-    // Start-up timings (issue 13): start -> tracker loaded + scheduler attached (the
-    // backend) -> first reconcile -> serving, each logged with ms since start.
-    const auto started = std::chrono::steady_clock::now();
-    auto backend = settings.simulate ? agent::make_simulated_backend(settings) : agent::make_bpf_backend(settings);
-    spdlog::info("agent: startup: tracker loaded and scheduler attached (or off) at {} ms",
-                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
-                     .count());
+    // Start-up timings (agent/startup_phases.h): the backend marks tracker and
+    // scheduler, the daemon the first reconcile and serving, and logs them all.
+    agent::StartupPhases phases;
+    auto backend =
+        settings.simulate ? agent::make_simulated_backend(settings) : agent::make_bpf_backend(settings, &phases);
     agent::AgentDaemon daemon(settings, *backend);
-    daemon.start(started);
+    daemon.start(phases);
     const int sig = *service::wait_for_termination();
     spdlog::info("agent: signal {} received, stopping (the scheduler keeps running)", sig);
     daemon.stop();

@@ -233,7 +233,7 @@ void PolicyEngine::on_pod_cgroup(uint64_t cgroup_id, const std::string& pod_uid)
   results_stale_ = true;
 }
 
-void PolicyEngine::on_exec(uint32_t tgid, uint64_t cgroup_id, const std::string& comm) {
+bool PolicyEngine::on_exec(uint32_t tgid, uint64_t cgroup_id, const std::string& comm) {
   std::lock_guard lock(mu_);
   auto pod_uid = tree_.pod_of_cgroup(cgroup_id);
   std::vector<std::string> matched;
@@ -248,6 +248,7 @@ void PolicyEngine::on_exec(uint32_t tgid, uint64_t cgroup_id, const std::string&
   // Results are recomputed when asked for: the exec path stays a lookup, a match
   // and one map write.
   results_stale_ = true;
+  return p.has_value();
 }
 
 void PolicyEngine::on_pod_cgroup_removed(const std::string& pod_uid) {

@@ -69,7 +69,8 @@ class PolicyEngine {
   // A pod's cgroup went away (call after the tree forgot it): its intents' results
   // are recomputed, so a pod that is gone turns its intents waiting at once.
   void on_pod_cgroup_removed(const std::string& pod_uid);
-  void on_exec(uint32_t tgid, uint64_t cgroup_id, const std::string& comm);
+  // True when the command matched: the process's override is in the map on return.
+  bool on_exec(uint32_t tgid, uint64_t cgroup_id, const std::string& comm);
   void on_exit(uint32_t tgid, uint64_t cgroup_id);
 
   std::vector<IntentResult> results() const;

@@ -61,11 +61,27 @@ section "scheduler (VM: QEMU TCG, 4 vCPUs, EEVDF measured in the same VM)"
 # churn on the second kernel (7.2.x). Each verdict line carries gthulhu's figure with
 # EEVDF's beside it; the full logs stay in the report directory.
 vm_bins=$build/tests/vm
+# vm_agent's two "startup RUN: phase S s, ..." lines as one table, a column per run,
+# and as figures for the report (the re-adoption beside the fresh load).
+startup_table() {
+  grep -E '^vm_agent: startup ' "$1" | sed 's/^vm_agent: startup //' | awk -F': ' '
+    { run[NR] = $1; n = split($2, parts, ", ");
+      for (i = 1; i <= n; i++) { split(parts[i], kv, " "); t[NR, kv[1]] = kv[2];
+        if (!(kv[1] in seen)) { seen[kv[1]] = 1; order[++np] = kv[1] } } }
+    END { if (NR == 0) exit;
+      printf "   %-20s", "start-up step (s)"; for (r = 1; r <= NR; r++) printf " %14s", run[r]; printf "\n";
+      for (p = 1; p <= np; p++) { printf "   %-20s", order[p];
+        for (r = 1; r <= NR; r++) printf " %14s", ((r, order[p]) in t) ? t[r, order[p]] : "-"; printf "\n" }
+      if (NR >= 2) for (p = 1; p <= np; p++) if (((1, order[p]) in t) && ((2, order[p]) in t))
+        printf "{\"section\":\"agent start-up (VM)\",\"name\":\"%s, %s\",\"value\":%s,\"unit\":\"s\",\"higherIsBetter\":false,\"baseline\":{\"name\":\"%s\",\"value\":%s},\"ratio\":%s}\n",
+          order[p], run[2], t[2, order[p]], run[1], t[1, order[p]], (t[1, order[p]] > 0 ? t[2, order[p]] / t[1, order[p]] : 0) > ENVIRON["GTHULHU_BENCH_FIGURES"] }'
+}
+vm_files=()  # extra --file SRC:DEST for the guest (the agent binary)
 vm_report() {  # vm_report KERNEL_VERSION LABEL TEST...
   local version=$1 label=$2; shift 2
   local log; log=$(mktemp "${TMPDIR:-/tmp}/gthulhu-bench-vm.XXXXXX")
-  local extra=() stress
-  stress=$(command -v stress-ng 2>/dev/null) && extra=(--file "$stress:/usr/bin/stress-ng")
+  local extra=("${vm_files[@]}") stress
+  stress=$(command -v stress-ng 2>/dev/null) && extra+=(--file "$stress:/usr/bin/stress-ng")
   echo "-- $label (kernel $version)"
   nice -n -10 "$here/vm/run.sh" --timeout 480 --cpus 4 --kernel-version "$version" \
     "${extra[@]}" --log "$log" -- "$@" >/dev/null 2>&1
@@ -73,6 +89,7 @@ vm_report() {  # vm_report KERNEL_VERSION LABEL TEST...
   grep -E '^vm_sched_[a-z_]+: (ok  |FAIL) (weights|limits|idle|cpuset|affinity|composition|node mix|CPU time ratio|scheduler still enabled|cgroup churn)' "$log" |
     grep -v -E 'worker groups ran|Guaranteed pod \(' | sed 's/^vm_sched_[a-z_]*: //'
   grep -E '^vm_sched_cgroup: node mix (EEVDF|gthulhu):' "$log" | sed 's/^vm_sched_cgroup: //'
+  startup_table "$log"
   case $rc in
     0) echo "   (all checks passed; log: $log)" ;;
     77) echo "   skipped: $(grep -m1 'SKIP' "$log" 2>/dev/null || echo 'no QEMU or kernel')"; rm -f "$log" ;;
@@ -87,6 +104,15 @@ if [[ -x $vm_bins/vm_sched_cgroup ]]; then
   fi
 else
   echo "VM tests not built (they need the BPF build)"
+fi
+# Agent start-up in the VM (seconds since the process started, per step): a fresh load
+# of tracker and scheduler, then a restart after kill -9 that re-adopts the pinned
+# scheduler and state. The two runs are printed one above the other.
+if [[ -x $vm_bins/vm_agent && -x $build/agent/gthulhu-agent ]]; then
+  vm_files=(--file "$build/agent/gthulhu-agent:/tests/gthulhu-agent")
+  vm_report 7.3.4 "agent start-up: fresh load, then re-adoption (TCG: compare the two, not with the host)" \
+    "$vm_bins/vm_agent"
+  vm_files=()
 fi
 echo "Isolation vs EEVDF, slices and the agent in the VM: 'make vm-test' (ctest -L vm -V)."
 

@@ -166,7 +166,7 @@ std::unique_ptr<SchedulerBpf> open_scheduler(const AgentSettings& s, std::string
 
 }  // namespace
 
-std::unique_ptr<NodeBackend> make_bpf_backend(const AgentSettings& settings) {
+std::unique_ptr<NodeBackend> make_bpf_backend(const AgentSettings& settings, StartupPhases* phases) {
   if (auto why = TrackerBpf::unsupported_reason(); !why.empty()) {
     throw std::runtime_error("the BPF tracker cannot run here: " + why);
   }
@@ -178,9 +178,11 @@ std::unique_ptr<NodeBackend> make_bpf_backend(const AgentSettings& settings) {
   auto tracker = TrackerBpf::open(to, &error);
   if (!tracker) throw std::runtime_error("loading the BPF tracker failed: " + error);
   if (auto e = tracker->start(); !e.empty()) throw std::runtime_error("starting the BPF tracker failed: " + e);
+  if (phases) phases->mark(StartupPhases::Phase::kTrackerLoaded);
   std::string off_reason;
   auto scheduler = open_scheduler(settings, &off_reason);
   if (!scheduler) spdlog::warn("agent: scheduler off: {}", off_reason);
+  else if (phases) phases->mark(StartupPhases::Phase::kSchedulerAttached);
   std::string cgroup2_dir = settings.cgroup_root;
   if (cgroup2_dir.empty()) {
     auto found = CgroupTree::find_cgroup2_mount();

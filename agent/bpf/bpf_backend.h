@@ -6,11 +6,13 @@
 
 #include "agent/agent_config.h"
 #include "agent/node_backend.h"
+#include "agent/startup_phases.h"
 
 namespace gthulhu::agent {
 
 // Throws std::runtime_error when the tracker cannot run (it is what the agent is for);
 // a scheduler that cannot run is reported through scheduler().status() instead.
-std::unique_ptr<NodeBackend> make_bpf_backend(const AgentSettings& settings);
+// `phases`, when given, gets tracker_loaded and scheduler_attached marked.
+std::unique_ptr<NodeBackend> make_bpf_backend(const AgentSettings& settings, StartupPhases* phases = nullptr);
 
 }  // namespace gthulhu::agent

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -162,6 +163,16 @@ class AgentHost : public ::testing::Test {
   test::TempDir state_;
   test::TempDir bins_;
 };
+
+// One sample of the agent's /metrics ("name value" without labels); NAN when absent.
+double metric_value(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return NAN;
+}
 
 json find_pod(const json& pods, const std::string& uid) {
   for (const auto& p : pods) {
@@ -349,6 +360,76 @@ TEST_F(AgentHost, PodCreatedAfterTheIntentGetsItsPolicyFromTheMkdirEvent) {
     auto l = agent.call("GET", "/api/v1/intents");
     return l["data"]["results"][0]["state"] == "applied";
   }));
+}
+
+// gthulhu_agent_exec_to_override_seconds counts each commandRegex match once, with its
+// kernel-exec-to-map-write time; an exec that does not match is not counted.
+TEST_F(AgentHost, ExecToOverrideHistogramCountsEachMatch) {
+  AgentProcess agent(pins_.path(), state_.path().string(), cgroup2_);
+  ASSERT_TRUE(agent.ready());
+  const auto L = layouts();
+  long status = 0;
+  agent.call("POST", "/api/v1/intents",
+             {{"intents", {{{"id", "lat"}, {"podID", L[1].uid}, {"priority", 6}, {"commandRegex", "^lat-match$"}}}}},
+             &status);
+  ASSERT_EQ(status, 200);
+  const std::string count_name = "gthulhu_agent_exec_to_override_seconds_count";
+  const std::string sum_name = "gthulhu_agent_exec_to_override_seconds_sum";
+  http::Client c;
+  auto metrics = [&] { return c.get(agent.url("/metrics")).response.body; };
+  EXPECT_EQ(metric_value(metrics(), count_name), 0) << "exported, and empty before any match";
+
+  // A non-matching exec first, seen by the agent (its command is in pods/pids).
+  auto other = start_process(bins_.path(), "lat-other", dirs_["cgroupfs-crio"], 1);
+  ASSERT_TRUE(test::eventually([&] {
+    auto pod = find_pod(agent.call("GET", "/api/v1/pods/pids")["data"]["pods"], L[1].uid);
+    if (pod.is_null()) return false;
+    for (const auto& p : pod["processes"]) {
+      if (p.value("command", "") == "lat-other") return true;
+    }
+    return false;
+  }, 30s));
+  auto matching = start_process(bins_.path(), "lat-match", dirs_["cgroupfs-crio"], 1);
+  std::string err;
+  auto maps = PinnedPolicyMaps::open(pins_.path(), &err);
+  ASSERT_TRUE(maps) << err;
+  ASSERT_TRUE(test::eventually([&] { return maps->process_override(static_cast<uint32_t>(matching.pid())).has_value(); },
+                               30s));
+  std::string text;
+  ASSERT_TRUE(test::eventually([&] {
+    text = metrics();
+    return metric_value(text, count_name) >= 1;
+  }, 30s)) << text;
+  EXPECT_EQ(metric_value(text, count_name), 1) << "one match, one observation: " << text;
+  const double seconds = metric_value(text, sum_name);
+  EXPECT_GT(seconds, 0) << text;
+  EXPECT_LT(seconds, 5) << "kernel exec timestamp and agent clock disagree: " << text;
+}
+
+// The start-up steps are in /health and /metrics, in their order: tracker, scheduler
+// (when the kernel has sched_ext), first reconcile, then serving.
+TEST_F(AgentHost, StartupPhasesAreReportedInOrder) {
+  AgentProcess agent(pins_.path(), state_.path().string(), cgroup2_);
+  ASSERT_TRUE(agent.ready());
+  http::Client c;
+  auto health = json::parse(c.get(agent.url("/health")).response.body);
+  const auto phases = health["startupSeconds"];
+  ASSERT_TRUE(phases.is_object()) << health.dump();
+  std::vector<std::string> order = {"tracker_loaded", "scheduler_attached", "first_reconcile", "serving"};
+  if (!health["scheduler"]["enabled"].get<bool>()) {
+    EXPECT_FALSE(phases.contains("scheduler_attached")) << "no scheduler, no attach time: " << phases.dump();
+    order.erase(order.begin() + 1);
+  }
+  double previous = 0;
+  for (const auto& name : order) {
+    ASSERT_TRUE(phases.contains(name)) << name << " missing: " << phases.dump();
+    const double s = phases[name].get<double>();
+    EXPECT_GT(s, previous) << name << " out of order: " << phases.dump();
+    EXPECT_LT(s, 60) << phases.dump();
+    previous = s;
+  }
+  const auto text = c.get(agent.url("/metrics")).response.body;
+  EXPECT_NE(text.find("gthulhu_agent_startup_phase_seconds{phase=\"serving\"}"), std::string::npos) << text;
 }
 
 }  // namespace gthulhu::agent

@@ -97,9 +97,9 @@ TEST_F(Engine, CommandRegexFlagsPodAndOverridesOnlyMatchingProcesses) {
   EXPECT_FALSE(maps.ov.count(200));
 
   // A later exec of a matching command gets an override; a non-match loses it.
-  engine->on_exec(300, ctr_id, "nginx-worker");
+  EXPECT_TRUE(engine->on_exec(300, ctr_id, "nginx-worker")) << "a match is reported (the latency metric counts it)";
   EXPECT_EQ(maps.ov[300].priority, 10);
-  engine->on_exec(100, ctr_id, "bash");
+  EXPECT_FALSE(engine->on_exec(100, ctr_id, "bash"));
   EXPECT_FALSE(maps.ov.count(100));
   EXPECT_EQ(result(engine->results(), "r").matched_processes, 1u);
 }

@@ -3,6 +3,9 @@
 // intent for a synthetic pod's cgroup, and the per-policy statistics it exports show
 // the pod's tasks running under the policy. Then `kill -9` of the agent leaves the
 // scheduler enabled, and a restarted agent re-adopts it and its stored intents.
+// Both starts report their start-up steps (/health "startupSeconds"): printed as
+// "startup <run>: ..." lines, which `make bench` quotes side by side, and checked for
+// their order only (TCG makes absolute times meaningless as a pass/fail bound).
 #include <net/if.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -77,6 +80,31 @@ bool wait_healthy(http::Client& c, bool want_scheduler, double timeout_s = 20) {
   return false;
 }
 
+// The agent's start-up steps from /health, in their order: tracker, scheduler,
+// first reconcile (the stored intents are in the maps), serving.
+void check_startup(Checker& c, http::Client& client, const char* run) {
+  auto h = get_json(client, "/health");
+  const auto phases = h.is_null() ? json() : h["startupSeconds"];
+  const char* order[] = {"tracker_loaded", "scheduler_attached", "first_reconcile", "serving"};
+  std::string line;
+  double previous = 0;
+  bool ordered = phases.is_object();
+  for (const char* name : order) {
+    if (!phases.is_object() || !phases.contains(name)) {
+      ordered = false;
+      continue;
+    }
+    const double s = phases[name].get<double>();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%s %.3f s", line.empty() ? "" : ", ", name, s);
+    line += buf;
+    ordered = ordered && s > previous;
+    previous = s;
+  }
+  c.info("startup %s: %s", run, line.c_str());
+  c.check(ordered, "%s: every start-up step reported, in order (%s)", run, phases.dump().c_str());
+}
+
 // Sums a metric's samples whose labels contain `pod_uid="<uid>"`.
 double pod_metric(const std::string& text, const std::string& name) {
   double sum = 0;
@@ -113,6 +141,7 @@ void body(Checker& c, const std::vector<std::string>&) {
     return;
   }
   c.check(read_text("/sys/kernel/sched_ext/root/ops").rfind("gthulhu", 0) == 0, "root/ops is gthulhu");
+  check_startup(c, client, "fresh load");
   auto tok = client.post_json(kBase + "/api/v1/auth/token", json{{"secret", kSecret}}.dump());
   const std::string token = json::parse(tok.response.body)["data"]["token"];
   auto posted = client.post_json(
@@ -145,6 +174,7 @@ void body(Checker& c, const std::vector<std::string>&) {
 
   agent = start_agent();
   c.check(wait_healthy(client, true), "restarted agent healthy with the scheduler enabled (re-adopted)");
+  check_startup(c, client, "re-adoption");
   auto tok2 = client.post_json(kBase + "/api/v1/auth/token", json{{"secret", kSecret}}.dump());
   const std::string token2 = json::parse(tok2.response.body)["data"]["token"];
   auto listed = get_json(client, "/api/v1/intents", token2);
