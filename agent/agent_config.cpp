@@ -40,7 +40,37 @@ config::Schema agent_schema() {
       .add_duration("auth", "token_ttl", 1h, "lifetime of issued tokens");
   // Four request threads: one may be held by the coordinator's results long poll.
   service::add_server_keys(s, {":8080", 4, 512, 64});
+  s.add_string("probe", "listen", "",
+               "address:port of a second, plain-HTTP listener that serves only GET /health and GET "
+               "/metrics, without TLS or a token, for kubelet probes and Prometheus (empty: off); the "
+               "[server] limits apply to it too");
   return s;
+}
+
+std::optional<http::ServerOptions> probe_options(const http::ServerOptions& main, const std::string& listen) {
+  if (listen.empty()) return std::nullopt;
+  http::ListenAddress probe, served;
+  try {
+    probe = http::parse_listen(listen);
+  } catch (const std::invalid_argument& e) {
+    throw config::ConfigError({std::string("probe.listen: ") + e.what()});
+  }
+  try {
+    served = http::parse_listen(main.listen);
+  } catch (const std::invalid_argument&) {
+    served = {};  // server.listen's own error is reported when the main server binds
+  }
+  if (probe.port != 0 && probe.port == served.port) {
+    throw config::ConfigError({"probe.listen must name another port than server.listen (" + main.listen +
+                               "): the probe listener has no TLS and serves nothing of the API"});
+  }
+  // The same bounds as the main listener, by construction; only where it listens,
+  // its name (logs, metric labels) and the transport differ.
+  http::ServerOptions o = main;
+  o.listen = listen;
+  o.name = main.name + "-probe";
+  o.tls.reset();
+  return o;
 }
 
 AgentSettings agent_settings(const config::Config& c) {
@@ -82,6 +112,7 @@ AgentSettings agent_settings(const config::Config& c) {
   a.tokens.ttl = std::chrono::duration_cast<std::chrono::seconds>(c.get_duration("auth.token_ttl"));
   if (!errors.empty()) throw config::ConfigError(errors);
   a.server = service::server_options_from(c, "agent");
+  a.probe = probe_options(a.server, c.get_string("probe.listen"));
   return a;
 }
 

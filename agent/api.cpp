@@ -246,4 +246,11 @@ http::Router make_agent_router(AgentContext& ctx) {
   return r;
 }
 
+http::Router make_probe_router(AgentContext& ctx) {
+  http::Router r;
+  r.get("/health", [&ctx](Request&) { return health(ctx); });
+  r.get("/metrics", metrics::exposition_handler(ctx.metrics));
+  return r;
+}
+
 }  // namespace gthulhu::agent

@@ -53,5 +53,9 @@ struct AgentContext {
 
 http::Router make_agent_router(AgentContext& ctx);
 
+// The probe listener's routes ([probe] listen, plain HTTP, no token): GET /health and
+// GET /metrics, the same handlers as the main listener's, and nothing else (404), so
+// an unauthenticated port reveals no more than those two already do.
+http::Router make_probe_router(AgentContext& ctx);
 
 }  // namespace gthulhu::agent

@@ -72,13 +72,25 @@ void AgentDaemon::start(StartupPhases& phases) {
   phases.mark(StartupPhases::Phase::kServing);
   spdlog::info("agent: startup: {} (serving on port {}; token key {})", phases.summary(), server_->port(),
                tokens_->key_ready() ? "ready" : "still being generated, off the serving path");
+  start_probe_listener(http_registry);
   stopping_ = false;
   events_ = std::thread([this] { event_loop(); });
+}
+
+// After the main listener: a probe that answers means the API is being served.
+void AgentDaemon::start_probe_listener(std::shared_ptr<prometheus::Registry> http_registry) {
+  if (!settings_.probe) return;
+  auto options = *settings_.probe;
+  options.metrics = std::move(http_registry);
+  probe_server_ = std::make_unique<http::Server>(options, make_probe_router(*context_));
+  probe_server_->start();
+  spdlog::info("agent: probe listener (plain HTTP, /health and /metrics only) on port {}", probe_server_->port());
 }
 
 void AgentDaemon::stop() {
   stopping_ = true;
   if (events_.joinable()) events_.join();
+  if (probe_server_) probe_server_->stop();
   if (server_) server_->stop();
 }
 

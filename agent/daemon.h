@@ -33,6 +33,8 @@ class AgentDaemon {
   void start() { start(own_phases_); }
   void stop();
   uint16_t port() const { return server_ ? server_->port() : 0; }
+  // The probe listener's port (0 when [probe] listen is off).
+  uint16_t probe_port() const { return probe_server_ ? probe_server_->port() : 0; }
 
   // One event as the event thread handles it (public for tests).
   void handle(const NodeEvent& event);
@@ -41,6 +43,7 @@ class AgentDaemon {
   std::vector<IntentResult> reconcile();
   IntentUpdate update_intents(const IntentChange& change);
   void event_loop();
+  void start_probe_listener(std::shared_ptr<prometheus::Registry> http_registry);
 
   AgentSettings settings_;
   NodeBackend& backend_;
@@ -54,6 +57,7 @@ class AgentDaemon {
   ExecLatency exec_latency_;
   std::unique_ptr<AgentContext> context_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<http::Server> probe_server_;
   std::mutex reconcile_mu_;
   std::atomic<bool> stopping_{false};
   std::thread events_;

@@ -6,36 +6,22 @@
 # refuses both (their go.mod files carry replace directives), hence a throwaway consumer
 # module per binary. kube-apiserver's module needs one replace line per staging module
 # (k8s.io/api, k8s.io/apiserver, ...): they are read from k8s.io/kubernetes' own go.mod,
-# so a version bump needs no hand-kept list. Idempotent: a stamp file per version.
+# so a version bump needs no hand-kept list. Idempotent (go_build_cached in lib.sh: a
+# stamp file per version).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 etcd_version=v3.6.16
 kube_version=v1.36.3
-bindir="$GTHULHU_CACHE/bin"
-etcd_stamp="$bindir/.etcd-$etcd_version"
-kube_stamp="$bindir/.kube-apiserver-$kube_version"
-
-have_etcd() { [[ -x $bindir/etcd && -e $etcd_stamp ]]; }
-have_kube() { [[ -x $bindir/kube-apiserver && -e $kube_stamp ]]; }
-have_etcd && have_kube && exit 0
-command -v go >/dev/null || {
-  log "go not found: the real kube-apiserver tests (tests/kube) will skip"; exit 0; }
-mkdir -p "$bindir"
-work=$(mktemp -d)
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
 build_etcd() {
-  log "building etcd $etcd_version (once, about 1.5 min of CPU; cached in $bindir)"
-  local d="$work/etcd"
+  local d="$1/etcd" out=$2
+  log "etcd $etcd_version: about 1.5 min of CPU"
   mkdir -p "$d"
   printf 'module local/etcdbuild\n\ngo 1.26\n' > "$d/go.mod"
-  ( cd "$d" && go get "go.etcd.io/etcd/server/v3@$etcd_version" &&
-    go build -trimpath -o "$bindir/etcd.new" go.etcd.io/etcd/server/v3 )
-  mv "$bindir/etcd.new" "$bindir/etcd"
-  "$bindir/etcd" --version >/dev/null || die "the etcd build does not start: $bindir/etcd --version failed"
-  touch "$etcd_stamp"
+  (cd "$d" && go get "go.etcd.io/etcd/server/v3@$etcd_version" &&
+    go build -trimpath -o "$out" go.etcd.io/etcd/server/v3)
 }
 
 # Prints "replace k8s.io/X => k8s.io/X v0.<minor>.<patch>" for every staging module in
@@ -50,8 +36,8 @@ staging_replaces() {
 }
 
 build_kube() {
-  log "building kube-apiserver $kube_version (once, about 9 min of CPU; cached in $bindir)"
-  local d="$work/kube" gomod replaces count minor=${kube_version#v1.}
+  local d="$1/kube" out=$2 gomod replaces count minor=${kube_version#v1.}
+  log "kube-apiserver $kube_version: about 9 min of CPU"
   minor=${minor%%.*}
   mkdir -p "$d"
   gomod=$(cd "$d" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$kube_version" |
@@ -63,16 +49,12 @@ build_kube() {
   { printf 'module local/kubebuild\n\ngo 1.26\n\nrequire k8s.io/kubernetes %s\n\n' "$kube_version"
     printf '%s\n' "$replaces"; } > "$d/go.mod"
   printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n' > "$d/tools.go"
-  ( cd "$d" && go mod tidy &&
-    go build -trimpath -o "$bindir/kube-apiserver.new" -ldflags \
+  (cd "$d" && go mod tidy &&
+    go build -trimpath -o "$out" -ldflags \
       "-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-      k8s.io/kubernetes/cmd/kube-apiserver )
-  mv "$bindir/kube-apiserver.new" "$bindir/kube-apiserver"
-  "$bindir/kube-apiserver" --version >/dev/null ||
-    die "the kube-apiserver build does not start: $bindir/kube-apiserver --version failed"
-  touch "$kube_stamp"
+      k8s.io/kubernetes/cmd/kube-apiserver)
 }
 
-have_etcd || build_etcd
-have_kube || build_kube
-log "etcd $etcd_version and kube-apiserver $kube_version ready in $bindir"
+what="the real kube-apiserver tests (tests/kube)"
+go_build_cached etcd "$etcd_version" "$what" build_etcd --version
+go_build_cached kube-apiserver "$kube_version" "$what" build_kube --version

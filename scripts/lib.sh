@@ -85,3 +85,38 @@ debian_source() {
   local mirror; mirror=$(debian_mirror) || exit 1
   echo "$1 $mirror $2 ${3:-main}"
 }
+
+# A test tool built once with this machine's Go toolchain into $GTHULHU_CACHE/bin.
+# Usage: go_build_cached NAME VERSION WHAT BUILD_FN [CHECK_ARGS...]
+# Done already (the binary and the stamp .NAME-VERSION): returns at once, so a second
+# run builds nothing. No go: logs that WHAT will skip. Else runs `BUILD_FN WORK OUT`
+# under `set -e` in a subshell (WORK: a scratch directory removed afterwards; the
+# function writes the binary to OUT); a failed build logs that WHAT will skip. The new
+# binary must run with CHECK_ARGS (e.g. --version) before it replaces the cached one.
+go_build_cached() {
+  local name=$1 version=$2 what=$3 build=$4
+  shift 4
+  local bin="$GTHULHU_CACHE/bin/$name" stamp="$GTHULHU_CACHE/bin/.$name-$version" work status
+  [[ -x $bin && -e $stamp ]] && return 0
+  command -v go >/dev/null || { log "go not found: $what will skip"; return 0; }
+  log "building $name $version (once; cached in $GTHULHU_CACHE/bin)"
+  mkdir -p "$GTHULHU_CACHE/bin"
+  work=$(mktemp -d)
+  # Outside a condition, so that set -e holds inside the build function.
+  set +e
+  (set -e; "$build" "$work" "$work/$name.out")
+  status=$?
+  set -e
+  if ((status != 0)); then
+    chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"
+    log "building $name $version failed: $what will skip"
+    return 0
+  fi
+  "$work/$name.out" "$@" >/dev/null 2>&1 || {
+    chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"
+    die "the $name build does not start: $name $* failed"; }
+  mv "$work/$name.out" "$bin"
+  touch "$stamp"
+  chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"
+  log "$name $version ready in $GTHULHU_CACHE/bin"
+}

@@ -138,6 +138,10 @@ TEST(Chart, RefusesValuesItCannotHonourWithAMessageNamingTheValue) {
   auto no_store = helm_template({"--set", "mongodb.enabled=false"});
   EXPECT_NE(no_store.exit_code, 0);
   EXPECT_NE(no_store.output.find("mongodb.external.uri"), std::string::npos) << no_store.output;
+  auto same_port = helm_template({"--set", "agent.probe.port=8080"});
+  EXPECT_NE(same_port.exit_code, 0);
+  EXPECT_NE(same_port.output.find("agent.probe.port must differ from agent.port"), std::string::npos)
+      << same_port.output;
 }
 
 // --- what the defaults deploy --------------------------------------------------------
@@ -201,6 +205,60 @@ TEST(Chart, DefaultRenderingHasTheLeastPrivilegeObjects) {
   const auto* dep = find_object(r.objects, "Deployment", "gthulhu-coordinator");
   ASSERT_NE(dep, nullptr);
   EXPECT_EQ(dep->tree["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["path"], "/health");
+  EXPECT_FALSE(ids.count("Service/gthulhu-agent-metrics")) << "the agents' metrics Service is for the ServiceMonitor";
+}
+
+// The kubelet probes the agents over plain HTTP on the probe listener ([probe] listen),
+// which serves /health and /metrics only; the mTLS port stays the API's alone.
+TEST(Chart, AgentProbesUseTheProbeListener) {
+  REQUIRE_TOOL(helm(), "helm.sh");
+  RENDER(r, "");
+  const auto* ds = find_object(r.objects, "DaemonSet", "gthulhu-agent");
+  ASSERT_NE(ds, nullptr);
+  const auto& c = ds->tree["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["ports"], nlohmann::json::parse(
+      R"([{"name":"https","containerPort":"8080","protocol":"TCP"},
+          {"name":"probe","containerPort":"8082","protocol":"TCP"}])"));
+  for (const char* probe : {"readinessProbe", "livenessProbe"}) {
+    EXPECT_EQ(c[probe]["httpGet"], nlohmann::json::parse(R"({"path":"/health","port":"probe"})")) << probe;
+  }
+  const auto* cm = find_object(r.objects, "ConfigMap", "gthulhu-agent");
+  ASSERT_NE(cm, nullptr);
+  const std::string ini = cm->tree["data"]["agent.ini"];
+  EXPECT_NE(ini.find("[probe]\nlisten = :8082\n"), std::string::npos) << ini;
+
+  // Turned off: TCP checks of the mTLS port, and no probe listener.
+  auto off = helm_template({"--set", "agent.probe.enabled=false"});
+  ASSERT_EQ(off.exit_code, 0) << off.output;
+  const auto objects = split_rendering(off.stdout_only);
+  const auto* off_ds = find_object(objects, "DaemonSet", "gthulhu-agent");
+  ASSERT_NE(off_ds, nullptr);
+  const auto& oc = off_ds->tree["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(oc["readinessProbe"]["tcpSocket"]["port"], "https");
+  EXPECT_EQ(oc["livenessProbe"]["tcpSocket"]["port"], "https");
+  EXPECT_EQ(oc["ports"].size(), 1u);
+  const auto* off_cm = find_object(objects, "ConfigMap", "gthulhu-agent");
+  ASSERT_NE(off_cm, nullptr);
+  EXPECT_FALSE(ini_keys(off_cm->tree["data"]["agent.ini"].get<std::string>()).count("probe.listen"));
+}
+
+// With the ServiceMonitor on, Prometheus scrapes the agents' probe port through a
+// headless Service that carries that port only.
+TEST(Chart, ServiceMonitorScrapesTheAgentsProbePort) {
+  REQUIRE_TOOL(helm(), "helm.sh");
+  RENDER(r, kOptionsValues);
+  const auto* svc = find_object(r.objects, "Service", "gthulhu-agent-metrics");
+  ASSERT_NE(svc, nullptr);
+  EXPECT_EQ(svc->tree["spec"]["clusterIP"], "None");
+  EXPECT_EQ(svc->tree["spec"]["ports"], nlohmann::json::parse(
+      R"([{"name":"probe","port":"8082","targetPort":"probe","protocol":"TCP"}])"));
+  EXPECT_EQ(svc->tree["spec"]["selector"]["app.kubernetes.io/name"], "gthulhu-agent");
+  const auto* sm = find_object(r.objects, "ServiceMonitor", "gthulhu-agent");
+  ASSERT_NE(sm, nullptr);
+  EXPECT_EQ(sm->tree["spec"]["endpoints"][0]["port"], "probe");
+  EXPECT_EQ(sm->tree["spec"]["endpoints"][0]["path"], "/metrics");
+  EXPECT_EQ(sm->tree["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"], "gthulhu-agent");
+  EXPECT_NE(find_object(r.objects, "ServiceMonitor", "gthulhu-coordinator"), nullptr);
 }
 
 // --- the programs accept the configuration the chart writes ---------------------------

@@ -8,6 +8,7 @@
 
 using namespace gthulhu;
 using namespace gthulhu::test::kube;
+using gthulhu::test::eventually;
 using namespace std::chrono_literals;
 using coordinator::AgentEndpoint;
 using coordinator::kube::KubeAgentDirectory;
@@ -32,7 +33,7 @@ TEST(KubeAgentDirectory, FollowsTheAgentPods) {
   ListenerCounter notified;
   dir.subscribe(std::ref(notified));
   dir.start();
-  ASSERT_TRUE(wait_until([&] { return dir.agents().size() == 1; }, 10s));
+  ASSERT_TRUE(eventually([&] { return dir.agents().size() == 1; }, 10s));
   EXPECT_EQ(dir.agents()[0], (AgentEndpoint{"node-a", "https://node-a:9443", "127.0.0.11"}));
   EXPECT_GE(notified.count(), 1);
 
@@ -40,21 +41,21 @@ TEST(KubeAgentDirectory, FollowsTheAgentPods) {
   int seen = notified.count();
   const auto pending = create_pod(*server, ns, "agent-b", kAgentLabels, "node-b");  // Pending
   const long long pending_rv = std::stoll(pending["metadata"]["resourceVersion"].get<std::string>());
-  ASSERT_TRUE(wait_until([&] { return std::stoll(dir.reflector().resource_version()) >= pending_rv; }, 10s));
+  ASSERT_TRUE(eventually([&] { return std::stoll(dir.reflector().resource_version()) >= pending_rv; }, 10s));
   EXPECT_EQ(dir.agents().size(), 1u);
   set_pod_status(*server, ns, "agent-b", "Running", "127.0.0.12");
-  ASSERT_TRUE(wait_until([&] { return dir.agents().size() == 2; }, 10s));
+  ASSERT_TRUE(eventually([&] { return dir.agents().size() == 2; }, 10s));
   EXPECT_EQ(dir.agents()[1], (AgentEndpoint{"node-b", "https://node-b:9443", "127.0.0.12"}));
   EXPECT_GT(notified.count(), seen);
 
   // An agent going away (node drained) is noticed.
   seen = notified.count();
   delete_pod(*server, ns, "agent-a");
-  ASSERT_TRUE(wait_until([&] { return dir.agents().size() == 1; }, 10s));
+  ASSERT_TRUE(eventually([&] { return dir.agents().size() == 1; }, 10s));
   EXPECT_EQ(dir.agents()[0].node, "node-b");
   EXPECT_GT(notified.count(), seen);
 
   // Losing the label removes it as well.
   set_pod_labels(*server, ns, "agent-b", {{"app.kubernetes.io/name", nullptr}});
-  EXPECT_TRUE(wait_until([&] { return dir.agents().empty(); }, 10s));
+  EXPECT_TRUE(eventually([&] { return dir.agents().empty(); }, 10s));
 }

@@ -69,7 +69,7 @@ TEST_F(KubeControlLoop, PodsFromTheApiServerReachTheAgentAndOneReplicaLeads) {
   auto a = replica(*server, ns, agent, "replica-a");
   auto b = replica(*server, ns, agent, "replica-b");
   auto* leader = &a;
-  ASSERT_TRUE(wait_until([&] { return a->app().control().leading() || b->app().control().leading(); }, 15s));
+  ASSERT_TRUE(eventually([&] { return a->app().control().leading() || b->app().control().leading(); }, 15s));
   EXPECT_NE(a->app().control().leading(), b->app().control().leading()) << "exactly one replica leads";
   if (b->app().control().leading()) leader = &b;
   auto* follower = leader == &a ? &b : &a;
@@ -82,7 +82,7 @@ TEST_F(KubeControlLoop, PodsFromTheApiServerReachTheAgentAndOneReplicaLeads) {
       json{{"labelSelectors", {{{"key", "app"}, {"value", "prometheus"}}}}, {"priority", 4}}, token);
   ASSERT_EQ(created.status, 201) << created;
   const std::string sid = created.data()["strategy"]["id"];
-  ASSERT_TRUE(wait_until([&] { return applied(**follower, token, 1); }, 20s));
+  ASSERT_TRUE(eventually([&] { return applied(**follower, token, 1); }, 20s));
   EXPECT_EQ(agent_priority(agent), 4);
 
   // A second matching pod created in the API server gets its intent; deleting it in the
@@ -90,19 +90,19 @@ TEST_F(KubeControlLoop, PodsFromTheApiServerReachTheAgentAndOneReplicaLeads) {
   const json second = create_pod(*server, ns, "prom-1", {{"app", "prometheus"}}, "node-a");
   agent.add_pod(second["metadata"]["uid"]);
   set_pod_status(*server, ns, "prom-1", "Running", "10.0.0.6");
-  ASSERT_TRUE(wait_until([&] { return agent_intents(agent) == 2; }, 20s));
+  ASSERT_TRUE(eventually([&] { return agent_intents(agent) == 2; }, 20s));
   ASSERT_TRUE(delete_pod(*server, ns, "prom-1"));
-  ASSERT_TRUE(wait_until([&] { return agent_intents(agent) == 1; }, 20s));
+  ASSERT_TRUE(eventually([&] { return agent_intents(agent) == 1; }, 20s));
 
   // The leader goes away (a graceful stop releases the Lease; the abandoned-Lease
   // takeover is measured in lease_elector_test): the other replica takes over and
   // pushes the next change.
   leader->reset();
-  ASSERT_TRUE(wait_until([&] { return (*follower)->app().control().leading(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return (*follower)->app().control().leading(); }, 10s));
   auto up = (*follower)->call("PUT", "/api/v1/strategies", json{{"strategyId", sid}, {"priority", 6}}, token);
   ASSERT_EQ(up.status, 200) << up;
-  EXPECT_TRUE(wait_until([&] { return agent_priority(agent) == 6; }, 10s));
-  EXPECT_TRUE(wait_until([&] { return applied(**follower, token, 1); }, 10s));
+  EXPECT_TRUE(eventually([&] { return agent_priority(agent) == 6; }, 10s));
+  EXPECT_TRUE(eventually([&] { return applied(**follower, token, 1); }, 10s));
 }
 
 }  // namespace

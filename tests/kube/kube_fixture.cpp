@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "coordinator/kube/pod_json.h"
 
@@ -72,15 +71,6 @@ ck::ReflectorOptions fast_reflector() {
   r.backoff_initial = 100ms;
   r.backoff_max = 1000ms;
   return r;
-}
-
-bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
 }
 
 nlohmann::json create_pod(KubeApiServer& s, const std::string& ns, const std::string& name,

@@ -1,7 +1,7 @@
 #pragma once
 // What the real-server tests share: one API server per test process (started by the
-// first test that needs it), credentials for it, pod helpers, and waiting for a
-// condition with a deadline.
+// first test that needs it), credentials for it and pod helpers; they wait for a
+// condition with tests/support/eventually.h.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -16,6 +16,7 @@
 #include "coordinator/kube/kube_config.h"
 #include "coordinator/kube/reflector.h"
 #include "coordinator/pods/pod_source.h"
+#include "tests/support/eventually.h"
 #include "tests/support/kube_apiserver.h"
 
 namespace gthulhu::test::kube {
@@ -37,9 +38,6 @@ coordinator::kube::KubeCredentials credentials(const KubeApiServer& server);
 coordinator::kube::KubeClientOptions client_options();
 // Short timeouts and backoff, so the tests see reconnects within seconds.
 coordinator::kube::ReflectorOptions fast_reflector();
-
-// Polls `condition` every 20 ms until it holds or `timeout` passes.
-bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 // Pods through the admin client. Every call returns the answer's object, or null with
 // a test failure recorded.

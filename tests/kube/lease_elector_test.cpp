@@ -11,6 +11,7 @@
 
 using namespace gthulhu;
 using namespace gthulhu::test::kube;
+using gthulhu::test::eventually;
 using namespace std::chrono_literals;
 using coordinator::kube::LeaseElector;
 using coordinator::kube::LeaseElectorOptions;
@@ -57,7 +58,7 @@ TEST(LeaseElector, ExactlyOneOfTwoLeads) {
   Candidate a(*server, ns, "replica-a"), b(*server, ns, "replica-b");
   a.start();
   b.start();
-  ASSERT_TRUE(wait_until([&] { return a.elector->leading() || b.elector->leading(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return a.elector->leading() || b.elector->leading(); }, 10s));
   // Over several lease renewals, never both and never neither.
   const auto until = std::chrono::steady_clock::now() + 3s;
   int samples = 0;
@@ -80,7 +81,7 @@ TEST(LeaseElector, ALeaderThatDiesIsReplacedOnlyAfterTheLeaseExpires) {
   KUBE_TEST_SETUP(server, ns, "lease-kill");
   Candidate a(*server, ns, "replica-a");
   a.start();
-  ASSERT_TRUE(wait_until([&] { return a.elector->leading(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return a.elector->leading(); }, 10s));
   Candidate b(*server, ns, "replica-b");
   b.start();
   std::this_thread::sleep_for(1500ms);  // b has watched a renew a few times
@@ -89,7 +90,7 @@ TEST(LeaseElector, ALeaderThatDiesIsReplacedOnlyAfterTheLeaseExpires) {
 
   const auto t0 = std::chrono::steady_clock::now();
   a.elector->abandon();  // as kill -9: no release
-  ASSERT_TRUE(wait_until([&] { return b.elector->leading(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return b.elector->leading(); }, 10s));
   const long long took = ms_since(t0);
   std::printf("[ figure   ] takeover after a leader died: %lld ms (lease duration 4000 ms, retry 500 ms)\n", took);
   // Not before the lease expired (a's last renewal was at most one retry period before
@@ -106,7 +107,7 @@ TEST(LeaseElector, ALeaderThatStopsReleasesAndTheOtherTakesOverAtOnce) {
   KUBE_TEST_SETUP(server, ns, "lease-release");
   Candidate a(*server, ns, "replica-a");
   a.start();
-  ASSERT_TRUE(wait_until([&] { return a.elector->leading(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return a.elector->leading(); }, 10s));
   Candidate b(*server, ns, "replica-b");
   b.start();
   std::this_thread::sleep_for(1000ms);
@@ -116,7 +117,7 @@ TEST(LeaseElector, ALeaderThatStopsReleasesAndTheOtherTakesOverAtOnce) {
   a.elector->stop();
   EXPECT_FALSE(a.elector->leading());
   EXPECT_EQ(a.stopped_leading, 1);
-  ASSERT_TRUE(wait_until([&] { return b.elector->leading(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return b.elector->leading(); }, 10s));
   const long long took = ms_since(t0);
   std::printf("[ figure   ] takeover after a release: %lld ms\n", took);
   EXPECT_LT(took, 1500) << "a released lease should be taken at the next retry";
@@ -127,10 +128,10 @@ TEST(LeaseElector, ALeaderThatCannotRenewStepsDown) {
   KUBE_TEST_SETUP(server, ns, "lease-deadline");
   Candidate a(*server, ns, "replica-a");
   a.start();
-  ASSERT_TRUE(wait_until([&] { return a.elector->leading(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return a.elector->leading(); }, 10s));
   const auto t0 = std::chrono::steady_clock::now();
   server->pause_apiserver();
-  const bool stepped_down = wait_until([&] { return !a.elector->leading(); }, 10s);
+  const bool stepped_down = eventually([&] { return !a.elector->leading(); }, 10s);
   const long long took = ms_since(t0);
   server->resume_apiserver();
   ASSERT_TRUE(stepped_down);
@@ -138,5 +139,5 @@ TEST(LeaseElector, ALeaderThatCannotRenewStepsDown) {
   EXPECT_LT(took, 4000) << "must stop leading before others may take over";
   EXPECT_EQ(a.stopped_leading, 1);
   // It campaigns again and, alone, leads again.
-  EXPECT_TRUE(wait_until([&] { return a.elector->leading(); }, 15s));
+  EXPECT_TRUE(eventually([&] { return a.elector->leading(); }, 15s));
 }

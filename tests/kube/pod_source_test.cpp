@@ -14,6 +14,7 @@
 
 using namespace gthulhu;
 using namespace gthulhu::test::kube;
+using gthulhu::test::eventually;
 using namespace std::chrono_literals;
 using coordinator::Pod;
 using coordinator::kube::KubePodSource;
@@ -52,7 +53,7 @@ TEST(KubePodSource, PodsAppearChangeAndGoAsTheApiHasThem) {
   ListenerCounter notified;
   src->subscribe(std::ref(notified));
   src->start();
-  ASSERT_TRUE(wait_until([&] { return src->synced(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return src->synced(); }, 10s));
   EXPECT_GE(notified.count(), 1) << "no notification when first synced";
   ASSERT_EQ(src->pods().size(), 1u);
   EXPECT_EQ(src->pods()[0].name, "before-start");
@@ -61,9 +62,9 @@ TEST(KubePodSource, PodsAppearChangeAndGoAsTheApiHasThem) {
 
   // Create (scheduled at create), then Running with an IP through the status subresource.
   auto created = create_pod(*server, ns, "web-1", {{"app.kubernetes.io/name", "Web"}, {"tier", ""}}, "node-b");
-  ASSERT_TRUE(wait_until([&] { return pods_in(*src, ns).size() == 2; }, 10s));
+  ASSERT_TRUE(eventually([&] { return pods_in(*src, ns).size() == 2; }, 10s));
   set_pod_status(*server, ns, "web-1", "Running", "10.244.1.7");
-  ASSERT_TRUE(wait_until(
+  ASSERT_TRUE(eventually(
       [&] {
         auto pods = pods_in(*src, ns);
         return pods.size() == 2 && pods[1].phase == "Running" && pods[1].pod_ip == "10.244.1.7";
@@ -78,24 +79,24 @@ TEST(KubePodSource, PodsAppearChangeAndGoAsTheApiHasThem) {
   // Relabel: one label changed, one added, one removed.
   const int before = notified.count();
   set_pod_labels(*server, ns, "web-1", {{"app.kubernetes.io/name", "shop"}, {"new", "x"}, {"tier", nullptr}});
-  ASSERT_TRUE(wait_until([&] { return pods_in(*src, ns)[1].labels.count("new") == 1; }, 10s));
+  ASSERT_TRUE(eventually([&] { return pods_in(*src, ns)[1].labels.count("new") == 1; }, 10s));
   EXPECT_EQ(pods_in(*src, ns)[1].labels,
             (std::map<std::string, std::string>{{"app.kubernetes.io/name", "shop"}, {"new", "x"}}));
   EXPECT_GT(notified.count(), before);
 
   // A change outside the Pod fields (an annotation) changes nothing the coordinator
   // sees: no notification.
-  ASSERT_TRUE(wait_until(matches_list(*server, *src, ns), 10s));
+  ASSERT_TRUE(eventually(matches_list(*server, *src, ns), 10s));
   const int settled = notified.count();
   const auto events_before = src->reflector().stats().events;
   server->request_json("PATCH", "/api/v1/namespaces/" + ns + "/pods/web-1",
                        R"({"metadata":{"annotations":{"note":"x"}}})", "application/merge-patch+json");
-  ASSERT_TRUE(wait_until([&] { return src->reflector().stats().events > events_before; }, 10s));
+  ASSERT_TRUE(eventually([&] { return src->reflector().stats().events > events_before; }, 10s));
   EXPECT_EQ(notified.count(), settled);
 
   delete_pod(*server, ns, "before-start");
-  ASSERT_TRUE(wait_until([&] { return pods_in(*src, ns).size() == 1; }, 10s));
-  EXPECT_TRUE(wait_until(matches_list(*server, *src, ns), 10s));
+  ASSERT_TRUE(eventually([&] { return pods_in(*src, ns).size() == 1; }, 10s));
+  EXPECT_TRUE(eventually(matches_list(*server, *src, ns), 10s));
   EXPECT_EQ(src->reflector().stats().relists_gone, 0u);
   EXPECT_EQ(src->reflector().stats().malformed, 0u);
 }
@@ -114,12 +115,12 @@ TEST(KubePodSource, LabelSelectorAndAllNamespaces) {
   o.reflector = fast_reflector();
   KubePodSource src(credentials(*server), client_options(), o);
   src.start();
-  ASSERT_TRUE(wait_until([&] { return pods_in(src, ns).size() == 1 && pods_in(src, other).size() == 1; }, 10s));
+  ASSERT_TRUE(eventually([&] { return pods_in(src, ns).size() == 1 && pods_in(src, other).size() == 1; }, 10s));
   EXPECT_EQ(pods_in(src, ns)[0].name, "a");
   // Relabelling moves a pod into and out of the selection.
   set_pod_labels(*server, ns, "b", {{"team", "red"}});
   set_pod_labels(*server, ns, "a", {{"team", "green"}});
-  EXPECT_TRUE(wait_until([&] { return pods_in(src, ns).size() == 1 && pods_in(src, ns)[0].name == "b"; }, 10s));
+  EXPECT_TRUE(eventually([&] { return pods_in(src, ns).size() == 1 && pods_in(src, ns)[0].name == "b"; }, 10s));
 }
 
 TEST(KubePodSource, PaginatedListGivesEveryPod) {
@@ -130,7 +131,7 @@ TEST(KubePodSource, PaginatedListGivesEveryPod) {
   o.reflector.page_size = 2;
   auto src = source_for(*server, ns, o);
   src->start();
-  ASSERT_TRUE(wait_until([&] { return src->synced(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return src->synced(); }, 10s));
   EXPECT_EQ(pods_in(*src, ns), list_pods(*server, ns));
   EXPECT_EQ(pods_in(*src, ns).size(), 7u);
 }
@@ -144,9 +145,9 @@ TEST(KubePodSource, BookmarksAdvanceTheResourceVersionWithoutPodChanges) {
   o.reflector.watch_timeout = 5s;
   auto src = source_for(*server, ns, o);
   src->start();
-  ASSERT_TRUE(wait_until([&] { return src->synced(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return src->synced(); }, 10s));
   create_pod(*server, ns, "only", {});
-  ASSERT_TRUE(wait_until([&] { return pods_in(*src, ns).size() == 1; }, 10s));
+  ASSERT_TRUE(eventually([&] { return pods_in(*src, ns).size() == 1; }, 10s));
   const auto pod_rv = rv_number(src->reflector().resource_version());
   const auto events = src->reflector().stats().events;
   // Writes elsewhere move etcd's revision; only a bookmark can tell the pod watcher.
@@ -156,7 +157,7 @@ TEST(KubePodSource, BookmarksAdvanceTheResourceVersionWithoutPodChanges) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(touch_configmap(*server, ns, "cm"));
   list_pods(*server, "kube-system");
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(wait_until(
+  ASSERT_TRUE(eventually(
       [&] { return src->reflector().stats().bookmarks > 0 && rv_number(src->reflector().resource_version()) > pod_rv; },
       30s))
       << "resourceVersion stayed at " << src->reflector().resource_version() << ", bookmarks "
@@ -176,7 +177,7 @@ TEST(KubePodSource, GoneAfterCompactionRelistsAndLosesNothing) {
   ListenerCounter notified;
   src->subscribe(std::ref(notified));
   src->start();
-  ASSERT_TRUE(wait_until(matches_list(*server, *src, ns), 10s));
+  ASSERT_TRUE(eventually(matches_list(*server, *src, ns), 10s));
   const std::string old_rv = src->reflector().resource_version();
 
   // The source's server goes away; the same etcd is changed through an API server on
@@ -195,9 +196,9 @@ TEST(KubePodSource, GoneAfterCompactionRelistsAndLosesNothing) {
   const int before = notified.count();
   ASSERT_TRUE(server->start_apiserver()) << server->last_error();
 
-  ASSERT_TRUE(wait_until([&] { return src->reflector().stats().relists_gone >= 1; }, 30s))
+  ASSERT_TRUE(eventually([&] { return src->reflector().stats().relists_gone >= 1; }, 30s))
       << "no 410 relist; resourceVersion " << src->reflector().resource_version();
-  EXPECT_TRUE(wait_until(matches_list(*server, *src, ns), 10s));
+  EXPECT_TRUE(eventually(matches_list(*server, *src, ns), 10s));
   auto pods = pods_in(*src, ns);
   ASSERT_EQ(pods.size(), 3u);
   EXPECT_EQ(pods[0].name, "created-while-down");
@@ -208,7 +209,7 @@ TEST(KubePodSource, GoneAfterCompactionRelistsAndLosesNothing) {
 
   // And the watch goes on after the relist.
   create_pod(*server, ns, "after", {});
-  EXPECT_TRUE(wait_until([&] { return pods_in(*src, ns).size() == 4; }, 10s));
+  EXPECT_TRUE(eventually([&] { return pods_in(*src, ns).size() == 4; }, 10s));
   std::printf("[ figure   ] 410 relists: %llu, lists: %llu, watches: %llu\n",
               static_cast<unsigned long long>(src->reflector().stats().relists_gone),
               static_cast<unsigned long long>(src->reflector().stats().lists),
@@ -220,13 +221,13 @@ TEST(KubePodSource, ApiServerRestartResumesTheWatch) {
   create_pod(*server, ns, "one", {});
   auto src = source_for(*server, ns);
   src->start();
-  ASSERT_TRUE(wait_until(matches_list(*server, *src, ns), 10s));
+  ASSERT_TRUE(eventually(matches_list(*server, *src, ns), 10s));
   const auto watches = src->reflector().stats().watches;
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(server->restart_apiserver()) << server->last_error();
   const auto ready = std::chrono::steady_clock::now();
   create_pod(*server, ns, "two", {});
-  ASSERT_TRUE(wait_until([&] { return pods_in(*src, ns).size() == 2; }, 20s));
+  ASSERT_TRUE(eventually([&] { return pods_in(*src, ns).size() == 2; }, 20s));
   const auto ms = [](auto d) {
     return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
   };
@@ -238,7 +239,7 @@ TEST(KubePodSource, ApiServerRestartResumesTheWatch) {
               static_cast<unsigned long long>(src->reflector().stats().relists_gone));
   EXPECT_GT(src->reflector().stats().watches, watches);
   EXPECT_GE(src->reflector().stats().failures, 1u) << "the drop went unnoticed";
-  EXPECT_TRUE(wait_until(matches_list(*server, *src, ns), 10s));
+  EXPECT_TRUE(eventually(matches_list(*server, *src, ns), 10s));
 }
 
 TEST(KubePodSource, AFrozenServerIsADeadStreamAndIsReconnected) {
@@ -248,20 +249,20 @@ TEST(KubePodSource, AFrozenServerIsADeadStreamAndIsReconnected) {
   o.reflector.dead_stream_timeout = 3s;
   auto src = source_for(*server, ns, o);
   src->start();
-  ASSERT_TRUE(wait_until([&] { return src->synced(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return src->synced(); }, 10s));
   server->pause_apiserver();
-  const bool noticed = wait_until([&] { return src->reflector().stats().dead_streams >= 1; }, 15s);
+  const bool noticed = eventually([&] { return src->reflector().stats().dead_streams >= 1; }, 15s);
   server->resume_apiserver();
   ASSERT_TRUE(noticed) << "a silent stream was not given up";
   create_pod(*server, ns, "after-thaw", {});
-  EXPECT_TRUE(wait_until([&] { return pods_in(*src, ns).size() == 1; }, 20s));
+  EXPECT_TRUE(eventually([&] { return pods_in(*src, ns).size() == 1; }, 20s));
 }
 
 TEST(KubePodSource, StopReturnsPromptlyDuringAWatch) {
   KUBE_TEST_SETUP(server, ns, "stop");
   auto src = source_for(*server, ns);
   src->start();
-  ASSERT_TRUE(wait_until([&] { return src->synced() && src->reflector().stats().watches >= 1; }, 10s));
+  ASSERT_TRUE(eventually([&] { return src->synced() && src->reflector().stats().watches >= 1; }, 10s));
   std::this_thread::sleep_for(200ms);  // let the watch settle into waiting for data
   const auto t0 = std::chrono::steady_clock::now();
   src->stop();
@@ -275,7 +276,7 @@ TEST(KubePodSource, StopReturnsPromptlyWhileTheServerIsFrozen) {
   KUBE_TEST_SETUP(server, ns, "stopfrozen");
   auto src = source_for(*server, ns);
   src->start();
-  ASSERT_TRUE(wait_until([&] { return src->synced(); }, 10s));
+  ASSERT_TRUE(eventually([&] { return src->synced(); }, 10s));
   server->pause_apiserver();
   const auto t0 = std::chrono::steady_clock::now();
   src->stop();

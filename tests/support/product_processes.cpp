@@ -43,21 +43,20 @@ std::unique_ptr<ServiceProcess> sim_agent_process(const std::string& binary, con
   }
   fs::create_directories(root);
   std::ofstream(root / "processes.json") << json{{"processes", processes}}.dump();
-  return std::make_unique<ServiceProcess>(
-      binary,
-      std::map<std::string, std::string>{
-          {"GTHULHU_AGENT_NODE_NAME", node.node},
-          {"GTHULHU_AGENT_STATE_DIR", (root / "state").string()},
-          {"GTHULHU_AGENT_CGROUP_ROOT", (root / "cgroup").string()},
-          {"GTHULHU_AGENT_SIMULATE", "true"},
-          {"GTHULHU_AGENT_SIM_PROCESSES", (root / "processes.json").string()},
-          {"GTHULHU_AUTH_PRIVATE_KEY", token_key.string()},
-          {"GTHULHU_SERVER_LISTEN", "127.0.0.1:" + std::to_string(node.port)},
-          {"GTHULHU_TLS_CERT", pki.agent_cert(node.node)},
-          {"GTHULHU_TLS_KEY", pki.agent_key(node.node)},
-          {"GTHULHU_TLS_CLIENT_CA", pki.ca()},
-          {"GTHULHU_LOG_LEVEL", "warn"}},
-      root / "agent.log");
+  std::map<std::string, std::string> env{
+      {"GTHULHU_AGENT_NODE_NAME", node.node},
+      {"GTHULHU_AGENT_STATE_DIR", (root / "state").string()},
+      {"GTHULHU_AGENT_CGROUP_ROOT", (root / "cgroup").string()},
+      {"GTHULHU_AGENT_SIMULATE", "true"},
+      {"GTHULHU_AGENT_SIM_PROCESSES", (root / "processes.json").string()},
+      {"GTHULHU_AUTH_PRIVATE_KEY", token_key.string()},
+      {"GTHULHU_SERVER_LISTEN", "127.0.0.1:" + std::to_string(node.port)},
+      {"GTHULHU_TLS_CERT", pki.agent_cert(node.node)},
+      {"GTHULHU_TLS_KEY", pki.agent_key(node.node)},
+      {"GTHULHU_TLS_CLIENT_CA", pki.ca()},
+      {"GTHULHU_LOG_LEVEL", "warn"}};
+  if (node.probe_port != 0) env["GTHULHU_PROBE_LISTEN"] = "127.0.0.1:" + std::to_string(node.probe_port);
+  return std::make_unique<ServiceProcess>(binary, env, root / "agent.log");
 }
 
 std::string static_agent_table(const std::vector<SimNode>& nodes) {

@@ -36,12 +36,14 @@ Pki make_pki(const std::string& source_dir, const std::filesystem::path& dir,
              const std::vector<std::string>& nodes);
 
 // A simulated node under `root`: each pod's container cgroup and one process per pod
-// (pid 100, 101, ... running `comm`), served on 127.0.0.1:`port` over mTLS.
+// (pid 100, 101, ... running `comm`), served on 127.0.0.1:`port` over mTLS, and with
+// `probe_port` set, /health and /metrics on 127.0.0.1:`probe_port` ([probe] listen).
 struct SimNode {
   std::string node;
   uint16_t port = 0;
   std::vector<std::string> pod_uids;
   std::string comm = "prometheus";
+  uint16_t probe_port = 0;
 };
 std::unique_ptr<ServiceProcess> sim_agent_process(const std::string& binary,
                                                   const std::filesystem::path& root,

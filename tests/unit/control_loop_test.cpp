@@ -10,7 +10,7 @@
 #include "coordinator/dispatch/control_loop.h"
 #include "coordinator/pods/static_pod_source.h"
 #include "tests/support/eventually.h"
-#include "tests/support/sim_agent.h"
+#include "tests/support/sim_agent_pair.h"
 #include "tests/unit/coordinator_harness.h"
 
 namespace gthulhu::test {
@@ -19,9 +19,9 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kPodA = "0a0a0a0a-0000-0000-0000-000000000001";  // prometheus-0 on node-a
-constexpr const char* kPodB = "0a0a0a0a-0000-0000-0000-000000000002";  // prometheus-1 on node-b
-constexpr const char* kNginx = "0a0a0a0a-0000-0000-0000-000000000005"; // nginx-0 on node-b
+using inventory::kNginx;
+using inventory::kPodA;
+using inventory::kPodB;
 
 json prometheus_strategy(int priority) {
   return {{"labelSelectors", {{{"key", "app.kubernetes.io/name"}, {"value", "prometheus"}}}},
@@ -31,17 +31,9 @@ json prometheus_strategy(int priority) {
 
 class ControlLoop : public ::testing::Test {
  protected:
-  void SetUp() override {
-    a = std::make_unique<SimAgent>("node-a", std::vector<std::string>{kPodA});
-    b = std::make_unique<SimAgent>("node-b", std::vector<std::string>{kPodB, kNginx});
-    a->set_processes({{100, "prometheus", kPodA}});
-    b->set_processes({{200, "prometheus", kPodB}, {201, "nginx", kNginx}});
-    a->start();
-    b->start();
-    start_coordinator();
-  }
+  void SetUp() override { start_coordinator(); }
   void start_coordinator(config::Environment extra = {}) {
-    auto env = coordinator_agent_env({a.get(), b.get()});
+    auto env = agents.coordinator_env();
     env["GTHULHU_SQLITE_PATH"] = (db.path() / "coordinator.db").string();
     for (const auto& [k, v] : extra) env[k] = v;
     coord = std::make_unique<CoordinatorHarness>(env);
@@ -90,7 +82,9 @@ class ControlLoop : public ::testing::Test {
   }
 
   TempDir db;  // the store outlives a coordinator restart
-  std::unique_ptr<SimAgent> a, b;
+  SimAgentPair agents;
+  std::unique_ptr<SimAgent>& a = agents.a;
+  std::unique_ptr<SimAgent>& b = agents.b;
   std::unique_ptr<CoordinatorHarness> coord;
   std::string token;
 };

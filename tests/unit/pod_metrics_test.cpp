@@ -12,7 +12,7 @@
 #include "agent/sim/simulated_scheduler.h"
 #include "coordinator/pods/pod_metrics_series.h"
 #include "tests/support/eventually.h"
-#include "tests/support/sim_agent.h"
+#include "tests/support/sim_agent_pair.h"
 #include "tests/unit/coordinator_harness.h"
 
 namespace gthulhu::test {
@@ -24,9 +24,9 @@ using coordinator::PodMetricsSeries;
 using coordinator::PodStatsSnapshot;
 using coordinator::UnixMillis;
 
-constexpr const char* kPodA = "0a0a0a0a-0000-0000-0000-000000000001";  // prometheus-0 on node-a
-constexpr const char* kPodB = "0a0a0a0a-0000-0000-0000-000000000002";  // prometheus-1 on node-b
-constexpr const char* kNginx = "0a0a0a0a-0000-0000-0000-000000000005"; // nginx-0 on node-b
+using inventory::kNginx;
+using inventory::kPodA;
+using inventory::kPodB;
 
 // ---- the simulated scheduler's model ------------------------------------------------
 
@@ -155,13 +155,7 @@ TEST(PodMetricsSeries, RejectsAnAgentAnswerOfTheWrongShape) {
 class PodMetricsFromAgents : public ::testing::Test {
  protected:
   void SetUp() override {
-    a = std::make_unique<SimAgent>("node-a", std::vector<std::string>{kPodA});
-    b = std::make_unique<SimAgent>("node-b", std::vector<std::string>{kPodB, kNginx});
-    a->set_processes({{100, "prometheus", kPodA}});
-    b->set_processes({{200, "prometheus", kPodB}, {201, "nginx", kNginx}});
-    a->start();
-    b->start();
-    coord = std::make_unique<CoordinatorHarness>(coordinator_agent_env({a.get(), b.get()}));
+    coord = std::make_unique<CoordinatorHarness>(agents.coordinator_env());
     token = coord->admin_token();
     auto r = coord->call("POST", "/api/v1/strategies",
                          {{"labelSelectors", {{{"key", "app.kubernetes.io/name"}, {"value", "prometheus"}}}},
@@ -181,7 +175,8 @@ class PodMetricsFromAgents : public ::testing::Test {
     return coord->call("GET", "/api/v1/pods/metrics?podId=" + pod, nullptr, token);
   }
 
-  std::unique_ptr<SimAgent> a, b;
+  SimAgentPair agents;
+  std::unique_ptr<SimAgent>& b = agents.b;
   std::unique_ptr<CoordinatorHarness> coord;
   std::string token;
 };

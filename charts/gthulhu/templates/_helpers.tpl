@@ -85,4 +85,7 @@ there is one (lookup; empty under `helm template`), else a new one. */}}
 {{- if and (not .Values.mongodb.enabled) (not .Values.mongodb.external.uri) (not .Values.mongodb.external.existingSecret) -}}
 {{- fail "mongodb.enabled is false: set mongodb.external.uri or mongodb.external.existingSecret" -}}
 {{- end -}}
+{{- if and .Values.agent.probe.enabled (eq (int .Values.agent.probe.port) (int .Values.agent.port)) -}}
+{{- fail "agent.probe.port must differ from agent.port: the probe listener is plain HTTP beside the mTLS API" -}}
+{{- end -}}
 {{- end -}}
