@@ -482,7 +482,7 @@ std::vector<ProgRunStats> prog_run_stats(const std::string& prefix) {
     uint32_t len = sizeof(info);
     if (bpf_prog_get_info_by_fd(fd, &info, &len) == 0 &&
         std::strncmp(info.name, prefix.c_str(), prefix.size()) == 0)
-      out.push_back({info.name, info.run_cnt, info.run_time_ns});
+      out.push_back({info.id, info.name, info.run_cnt, info.run_time_ns});
     ::close(fd);
   }
   return out;
@@ -495,7 +495,7 @@ void print_prog_run_stats(const std::string& test, const std::vector<ProgRunStat
   for (const auto& a : after) {
     uint64_t cnt = a.run_cnt, ns = a.run_time_ns;
     for (const auto& b : before)
-      if (b.name == a.name) {
+      if (b.id == a.id) {
         cnt -= b.run_cnt;
         ns -= b.run_time_ns;
       }

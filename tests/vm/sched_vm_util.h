@@ -135,6 +135,7 @@ bool wait_state(const std::string& want, double timeout_s = 10);
 // BPF run-time statistics (kernel.bpf_stats_enabled) of the loaded programs whose
 // names start with `prefix`: run count and total run time per program.
 struct ProgRunStats {
+  uint32_t id = 0;  // programs of an earlier attach may still be loaded under the same names
   std::string name;
   uint64_t run_cnt = 0, run_time_ns = 0;
 };
