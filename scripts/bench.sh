@@ -89,6 +89,8 @@ vm_report() {  # vm_report KERNEL_VERSION LABEL TEST...
   grep -E '^vm_sched_[a-z_]+: (ok  |FAIL) (weights|limits|idle|cpuset|affinity|composition|node mix|CPU time ratio|scheduler still enabled|cgroup churn)' "$log" |
     grep -v -E 'worker groups ran|Guaranteed pod \(' | sed 's/^vm_sched_[a-z_]*: //'
   grep -E '^vm_sched_cgroup: node mix (EEVDF|gthulhu):' "$log" | sed 's/^vm_sched_cgroup: //'
+  # What each struct_ops callback cost per gthulhu round (kernel.bpf_stats_enabled).
+  grep -E '^vm_sched_cgroup node mix window: bpf run time:' "$log" | sed 's/^vm_sched_cgroup //'
   startup_table "$log"
   case $rc in
     0) echo "   (all checks passed; log: $log)" ;;

@@ -468,6 +468,50 @@ bool wait_state(const std::string& want, double timeout_s) {
   return false;
 }
 
+bool set_bpf_stats(bool on) {
+  return write_text("/proc/sys/kernel/bpf_stats_enabled", on ? "1" : "0");
+}
+
+std::vector<ProgRunStats> prog_run_stats(const std::string& prefix) {
+  std::vector<ProgRunStats> out;
+  uint32_t id = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) {
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0) continue;
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_prog_get_info_by_fd(fd, &info, &len) == 0 &&
+        std::strncmp(info.name, prefix.c_str(), prefix.size()) == 0)
+      out.push_back({info.id, info.name, info.run_cnt, info.run_time_ns});
+    ::close(fd);
+  }
+  return out;
+}
+
+void print_prog_run_stats(const std::string& test, const std::vector<ProgRunStats>& before,
+                          const std::vector<ProgRunStats>& after, double cpu_seconds) {
+  uint64_t total = 0;
+  std::string line;
+  for (const auto& a : after) {
+    uint64_t cnt = a.run_cnt, ns = a.run_time_ns;
+    for (const auto& b : before)
+      if (b.id == a.id) {
+        cnt -= b.run_cnt;
+        ns -= b.run_time_ns;
+      }
+    if (!cnt) continue;
+    total += ns;
+    char buf[160];
+    std::snprintf(buf, sizeof(buf), " %s %llu x %.1f us (%.0f ms);", a.name.c_str(),
+                  (unsigned long long)cnt, ns / 1e3 / cnt, ns / 1e6);
+    line += buf;
+  }
+  std::printf("%s: bpf run time:%s total %.0f ms = %.1f%% of %.1f CPU-s\n", test.c_str(),
+              line.c_str(), total / 1e6, cpu_seconds > 0 ? total / 1e7 / cpu_seconds : 0.0,
+              cpu_seconds);
+  std::fflush(stdout);
+}
+
 void print_sched_stats(const std::string& test, const gthulhu_sched_stats& s) {
   std::printf(
       "%s: sched_stats enqueues=%llu direct=%llu policy_dispatches=%llu "

@@ -132,6 +132,22 @@ uint64_t local_timer_interrupts();
 // Wait for the sched_ext state file to read `want` (kernel workers enable/disable).
 bool wait_state(const std::string& want, double timeout_s = 10);
 
+// BPF run-time statistics (kernel.bpf_stats_enabled) of the loaded programs whose
+// names start with `prefix`: run count and total run time per program.
+struct ProgRunStats {
+  uint32_t id = 0;  // programs of an earlier attach may still be loaded under the same names
+  std::string name;
+  uint64_t run_cnt = 0, run_time_ns = 0;
+};
+// Turns the kernel's per-program run-time accounting on (true) or off; false if the
+// sysctl cannot be written.
+bool set_bpf_stats(bool on);
+std::vector<ProgRunStats> prog_run_stats(const std::string& prefix);
+// Prints, per program, the calls and the mean and total run time between two
+// snapshots, and the total as a share of `cpu_seconds`.
+void print_prog_run_stats(const std::string& test, const std::vector<ProgRunStats>& before,
+                          const std::vector<ProgRunStats>& after, double cpu_seconds);
+
 // One line with the scheduler's global counters.
 void print_sched_stats(const std::string& test, const gthulhu_sched_stats& s);
 void print_policy_stats(const std::string& test, uint32_t id, const gthulhu_policy_stats& s);

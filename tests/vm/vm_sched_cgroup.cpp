@@ -21,7 +21,8 @@
 //                Burstable hog, a BestEffort batch pod, kubelet-style weights: the
 //                sensitive pod's work (bursts of a fixed amount of computation) and p99
 //                wakeup latency, the hog's and batch's shares; per gthulhu round the
-//                scheduler's counters over the window and the pod's CPU per burst
+//                scheduler's counters over the window, the pod's CPU per burst, and each
+//                struct_ops program's calls and mean run time (kernel.bpf_stats_enabled)
 // Cgroups of the first setup exist before the scheduler attaches (ops.cgroup_init
 // picks their weights up); all others are created and configured while it runs
 // (cgroup_init, set_weight, set_bandwidth, set_idle).
@@ -427,10 +428,16 @@ void mix_round(Checker& c, Pass& pass, MixCgroups& m, MixFigures* f,
   // deltas), printed with the figures: what the sensitive pod's wakeups went through.
   gthulhu_sched_stats ss0{}, ss1{};
   gthulhu_policy_stats ps0{}, ps1{};
+  // The kernel's run-time accounting of our struct_ops programs over the window
+  // (what each callback costs in this machine), on for the gthulhu rounds only.
+  std::vector<ProgRunStats> prog0, prog1;
+  bool prog_stats = false;
   auto at_start = [&] {
     probe->bss->nr_samples = 0;
     probe->bss->target_cgroup = m.sens.id();
     if (pass.gthulhu()) {
+      prog_stats = set_bpf_stats(true);
+      prog0 = prog_run_stats("gthulhu_");
       ss0 = pass.sched->sched_stats();
       ps0 = pass.sched->policy_stats(kSensitiveId);
     }
@@ -440,6 +447,8 @@ void mix_round(Checker& c, Pass& pass, MixCgroups& m, MixFigures* f,
     if (pass.gthulhu()) {
       ss1 = pass.sched->sched_stats();
       ps1 = pass.sched->policy_stats(kSensitiveId);
+      prog1 = prog_run_stats("gthulhu_");
+      if (prog_stats) set_bpf_stats(false);
     }
   };
   double window;
@@ -475,6 +484,7 @@ void mix_round(Checker& c, Pass& pass, MixCgroups& m, MixFigures* f,
   if (pass.gthulhu()) {
     print_sched_stats(c.name() + " node mix window", stats_delta(ss1, ss0));
     print_policy_stats(c.name() + " node mix window", kSensitiveId, policy_delta(ps1, ps0));
+    if (prog_stats) print_prog_run_stats(c.name() + " node mix window", prog0, prog1, cpus);
   }
   f->sens_work += work;
   f->sens_cpu += u[0];
