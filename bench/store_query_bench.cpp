@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "coordinator/store/mongo_store.h"
 #include "coordinator/store/sqlite_store.h"
 
@@ -34,6 +36,7 @@ namespace {
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);  // one result line on stdout, nothing else
   std::shared_ptr<Store> store;
   std::string username;
   int threads = 2;

@@ -99,7 +99,7 @@ run_one() {  # label, store_query_bench args (the same database), extra env...
   stop_coordinator
   # The store alone: what one uncached request asks of it, 2 threads, no HTTP.
   local sq sqps sp99
-  sq=$("$build/bench/store_query_bench" $store_args --user admin@example.com --threads 2 --seconds "$duration" 2>&1)
+  sq=$("$build/bench/store_query_bench" $store_args --user admin@example.com --threads 2 --seconds "$duration" 2>&1 | tail -1)
   sqps=$(awk '{sub(/\/s$/,"",$1); print $1}' <<<"$sq")
   sp99=$(awk '{print $5}' <<<"$sq")
   printf '%-9s GET /api/v1/strategies/self (20 strategies, JWT checked each time; median of %s wrk runs): %s req/s, p99 %s ms, non-2xx %s\n' \

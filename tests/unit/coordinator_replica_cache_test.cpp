@@ -143,6 +143,7 @@ TEST_P(ReplicaCacheTest, CachedReadsAreReusedUntilTheTtlAndWritesThroughTheCache
   auto direct = db_.open();
   ASSERT_TRUE(direct->migrate().ok());
   CachingStore cache(db_.open(), 1h);  // long enough that only a write can refresh it
+  ASSERT_TRUE(cache.migrate().ok());     // a MongoDB store connects here
   auto user = cache.create_user(make_user("cached"));
   ASSERT_TRUE(user.ok());
   auto s = cache.create_strategy(make_strategy(user->id, 3));
@@ -179,6 +180,7 @@ TEST_P(ReplicaCacheTest, AWriteTheCacheNeverSawIsSeenOnceTheTtlPassed) {
   auto direct = db_.open();
   ASSERT_TRUE(direct->migrate().ok());
   CachingStore cache(db_.open(), kTtl);
+  ASSERT_TRUE(cache.migrate().ok());
   auto user = direct->create_user(make_user("ttl"));
   ASSERT_TRUE(user.ok());
   const auto before = cache.cached_user(user->id).value()->token_version;
@@ -187,6 +189,7 @@ TEST_P(ReplicaCacheTest, AWriteTheCacheNeverSawIsSeenOnceTheTtlPassed) {
                                kTtl + kSlack));
 
   CachingStore uncached(db_.open(), 0ms);
+  ASSERT_TRUE(uncached.migrate().ok());
   ASSERT_TRUE(direct->bump_token_version(user->id, 3).ok());
   const auto now_version = direct->get_user(user->id).value().token_version;
   EXPECT_EQ(uncached.cached_user(user->id).value()->token_version, now_version) << "ttl 0 reads every time";
