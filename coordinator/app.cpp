@@ -19,6 +19,7 @@
 #include "coordinator/openapi/openapi.h"
 #include "coordinator/pods/static_pod_source.h"
 #include "coordinator/rbac/authorizer.h"
+#include "coordinator/store/caching_store.h"
 #include "coordinator/store/mongo_store.h"
 #include "coordinator/store/store_factory.h"
 
@@ -81,7 +82,10 @@ config::Schema App::schema() {
 }
 
 App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
-  store_ = store ? std::move(store) : make_store(cfg);
+  backend_store_ = store ? std::move(store) : make_store(cfg);
+  cache_ = std::make_shared<CachingStore>(backend_store_, store_cache_ttl(cfg));
+  store_ = cache_;
+  const StoreHealthOptions health_options = store_health_options(cfg);
 
   Argon2Params argon;
   argon.memory_kib = static_cast<std::uint32_t>(cfg.get_int("auth.argon2_memory_kib"));
@@ -109,7 +113,8 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
   auth_ = std::make_unique<AuthService>(*store_, *hasher_, *tokens_, policy, limits);
   authorizer_ = std::make_unique<Authorizer>(
       *store_, *tokens_,
-      std::chrono::duration_cast<std::chrono::milliseconds>(cfg.get_duration("auth.role_cache_ttl")));
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg.get_duration("auth.role_cache_ttl")),
+      cache_.get());
 
   std::optional<KubeComponents> kube = make_kube_components(cfg);
   if (kube) {
@@ -153,7 +158,8 @@ App::App(const config::Config& cfg, std::shared_ptr<Store> store) {
   ctx_ = std::make_unique<ApiContext>(ApiContext{*store_, *auth_, *authorizer_, *pods_, *control_});
   ctx_->ready = &ready_;
   ctx_->pod_metrics = pod_metrics_.get();
-  store_health_ = std::make_unique<StoreHealthMonitor>(*store_);
+  ctx_->cache = cache_.get();
+  store_health_ = std::make_unique<StoreHealthMonitor>(*backend_store_, health_options);
   ctx_->store_health = store_health_.get();
   registry_ = std::make_shared<prometheus::Registry>();
 
@@ -257,7 +263,7 @@ void App::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (auto* mongo = dynamic_cast<MongoStore*>(store_.get())) mongo->cancel_start();
+  if (auto* mongo = dynamic_cast<MongoStore*>(backend_store_.get())) mongo->cancel_start();
   if (startup_thread_.joinable()) startup_thread_.join();
   if (control_) control_->stop();
   if (server_ && server_->running()) server_->stop();

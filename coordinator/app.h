@@ -40,6 +40,7 @@ class PodMetricsProvider;
 class AgentPodMetrics;
 struct ApiContext;
 class StoreHealthMonitor;
+class CachingStore;
 
 class App {
  public:
@@ -71,7 +72,10 @@ class App {
   // start(); tests may swap it between requests.
   void set_pod_metrics_provider(PodMetricsProvider* provider);
 
+  // Writes through it are this replica's (they invalidate its caches at once).
   Store& store() { return *store_; }
+  // The database itself, bypassing this replica's caches (another writer's view).
+  Store& backend_store() { return *backend_store_; }
   // The static inventory (hosts without a cluster); nullptr when pods come from Kubernetes.
   StaticPodSource* static_pods() { return static_pods_; }
   ControlLoop& control() { return *control_; }
@@ -83,6 +87,9 @@ class App {
   bool sleep_unless_stopped(std::chrono::milliseconds d);
   void set_fatal(const std::string& message);
 
+  // The configured store, and the cache every component reads and writes through.
+  std::shared_ptr<Store> backend_store_;
+  std::shared_ptr<CachingStore> cache_;
   std::shared_ptr<Store> store_;
   std::unique_ptr<PasswordHasher> hasher_;
   std::unique_ptr<TokenService> tokens_;

@@ -12,6 +12,7 @@
 #include "coordinator/dispatch/control_loop.h"
 #include "coordinator/pods/pod_source.h"
 #include "coordinator/rbac/authorizer.h"
+#include "coordinator/store/caching_store.h"
 #include "coordinator/store/store.h"
 #include "coordinator/store/store_health.h"
 
@@ -42,6 +43,9 @@ struct ApiContext {
   // Per-pod CPU time and runqueue wait, gathered from the agents. Null: GET
   // /api/v1/pods/metrics answers 503 "pod metrics unavailable".
   PodMetricsProvider* pod_metrics = nullptr;
+  // The hot reads (the caller's user, a creator's strategy list), cached with a
+  // staleness bound (store/caching_store.h); it wraps `store`. Null: read per request.
+  CachingStore* cache = nullptr;
   WebOptions web{};
 };
 

@@ -115,6 +115,16 @@ http::Response ok(json data, int status) {
   return http::Response{status, http::dump_for_response(body), "application/json", {}};
 }
 
+http::Response ok_serialized(const std::string& data_json, int status) {
+  // nlohmann orders object keys: data, success, timestamp (as ok() writes them).
+  const std::string timestamp = json(http::rfc3339_now()).dump();
+  std::string body;
+  body.reserve(data_json.size() + timestamp.size() + 40);
+  body.append("{\"data\":").append(data_json).append(",\"success\":true,\"timestamp\":");
+  body.append(timestamp).append("}");
+  return http::Response{status, std::move(body), "application/json", {}};
+}
+
 std::string client_ip(const http::Request& req) {
   // peer_address may carry a port ("1.2.3.4:5678" / "[::1]:5678"): keep the host only.
   const std::string& a = req.peer_address;

@@ -47,6 +47,10 @@ std::optional<std::vector<std::string>> opt_strings(const json& obj,
 // http::json_ok without copying `data` (the seed envelope, same bytes).
 http::Response ok(json data = nullptr, int status = 200);
 
+// The same envelope around `data_json`, an already serialised JSON value (a memoised
+// rendering): the bytes ok(json::parse(data_json)) would give.
+http::Response ok_serialized(const std::string& data_json, int status = 200);
+
 // The client address used for rate limiting.
 std::string client_ip(const http::Request& req);
 

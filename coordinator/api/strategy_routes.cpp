@@ -1,4 +1,7 @@
+#include <memory>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "coordinator/api/json_shapes.h"
 #include "coordinator/api/route_support.h"
@@ -35,6 +38,41 @@ Strategy load_for_change(ApiContext& ctx, const std::string& id, const Principal
 // (Re)computes the strategy's intents from the current pods and stores them (on the
 // leader; another replica counts the matches and the leader stores them).
 std::size_t replan(ApiContext& ctx, const Strategy& s) { return unwrap(ctx.control.strategy_saved(s)); }
+
+json strategies_data(const std::vector<Strategy>& strategies) {
+  json list = json::array();
+  for (const auto& s : strategies) list.push_back(strategy_json(s));
+  json data(json::value_t::object);
+  data["strategies"] = std::move(list);
+  return data;
+}
+
+// The serialised `data` of each creator's list, kept while the cache hands out the
+// same list (CachingStore::cached_strategies): an unchanged list is rendered once.
+class RenderedLists {
+ public:
+  using List = std::shared_ptr<const std::vector<Strategy>>;
+  std::shared_ptr<const std::string> of(const std::string& creator, const List& list) {
+    {
+      std::lock_guard lock(mu_);
+      auto it = by_creator_.find(creator);
+      if (it != by_creator_.end() && it->second.source == list) return it->second.data;
+    }
+    auto data = std::make_shared<const std::string>(http::dump_for_response(strategies_data(*list)));
+    std::lock_guard lock(mu_);
+    if (by_creator_.size() >= 10000) by_creator_.clear();  // bound memory (creators are few)
+    by_creator_[creator] = Entry{list, data};
+    return data;
+  }
+
+ private:
+  struct Entry {
+    List source;
+    std::shared_ptr<const std::string> data;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> by_creator_;
+};
 
 json strategy_result(const Strategy& s, std::size_t intents) {
   return {{"strategy", strategy_json(s)}, {"intentCount", intents}};
@@ -88,15 +126,12 @@ void add_strategy_routes(http::Router& r, ApiContext& ctx) {
           }
         }));
 
+  auto renderings = std::make_shared<RenderedLists>();
   r.get("/api/v1/strategies/self",
-        authed(ctx, perm::kStrategyRead, [&ctx](http::Request&, const Principal& p) {
-          json list = json::array();
-          for (const auto& s : unwrap(ctx.store.list_strategies({p.user.id}))) {
-            list.push_back(strategy_json(s));
-          }
-          json data(json::value_t::object);
-          data["strategies"] = std::move(list);
-          return ok(std::move(data));
+        authed(ctx, perm::kStrategyRead, [&ctx, renderings](http::Request&, const Principal& p) {
+          if (ctx.cache == nullptr) return ok(strategies_data(unwrap(ctx.store.list_strategies({p.user.id}))));
+          auto list = unwrap(ctx.cache->cached_strategies(p.user.id));
+          return ok_serialized(*renderings->of(p.user.id, list));
         }));
 
   r.del("/api/v1/strategies",

@@ -34,6 +34,21 @@ std::string bearer_token(const std::string& header) {
 
 }  // namespace
 
+User Authorizer::read_user(const std::string& id) const {
+  if (users_ != nullptr) {
+    auto cached = users_->cached_user(id);
+    if (cached.ok()) return **cached;
+    if (cached.code() == StoreErrc::kNotFound) unauthorized("user not found");
+    fail_store(cached.error());
+  }
+  auto user = store_.get_user(id);
+  if (!user.ok()) {
+    if (user.code() == StoreErrc::kNotFound) unauthorized("user not found");
+    fail_store(user.error());
+  }
+  return std::move(user).value();
+}
+
 Principal Authorizer::authorize(const std::string& header, const std::string& permission) const {
   const std::string token = bearer_token(header);
   auto v = tokens_.verify_access(token);
@@ -42,12 +57,7 @@ Principal Authorizer::authorize(const std::string& header, const std::string& pe
     if (v.error == "invalid token type") unauthorized("invalid token type");
     unauthorized("invalid or expired token");
   }
-  auto user = store_.get_user(v.claims.uid);
-  if (!user.ok()) {
-    if (user.code() == StoreErrc::kNotFound) unauthorized("user not found");
-    fail_store(user.error());
-  }
-  Principal p{std::move(user).value(), false};
+  Principal p{read_user(v.claims.uid), false};
   if (p.user.token_version != v.claims.token_version) unauthorized("token revoked");
   if (p.user.status == UserStatus::kInactive) unauthorized("user is inactive");
   const bool is_password_change = permission == perm::kUserPasswordChange;

@@ -12,7 +12,9 @@
 // roles grant the key the broadest wins (self-scoped only if every grant is self).
 //
 // Cost per request: one token check (signature verifications are remembered by the
-// JwtVerifier), one user read (so revocation and deactivation act at once), and the
+// JwtVerifier), the user record (from the CachingStore when one is given: a write
+// through this process is seen at once, another replica's or a direct database write
+// within its ttl, `store.cache_ttl`; without one, a store read per request), and the
 // user's roles from a small cache: a role's grants are reused for at most
 // `role_cache_ttl` (default 1 s), and every role write through this process empties
 // the cache at once. With several coordinators on one MongoDB, a role change made
@@ -26,6 +28,7 @@
 
 #include "coordinator/auth/token_service.h"
 #include "coordinator/domain/types.h"
+#include "coordinator/store/caching_store.h"
 #include "coordinator/store/store.h"
 
 namespace gthulhu::coordinator {
@@ -40,9 +43,11 @@ struct Principal {
 // and is the only one allowed while a password change is pending.
 class Authorizer {
  public:
+  // `users` (may be null): where the caller's user record is read from per request.
   Authorizer(Store& store, const TokenService& tokens,
-             std::chrono::milliseconds role_cache_ttl = std::chrono::seconds(1))
-      : store_(store), tokens_(tokens), role_cache_ttl_(role_cache_ttl) {}
+             std::chrono::milliseconds role_cache_ttl = std::chrono::seconds(1),
+             CachingStore* users = nullptr)
+      : store_(store), tokens_(tokens), role_cache_ttl_(role_cache_ttl), users_(users) {}
 
   // Throws ApiError (401/403/503) as listed above.
   Principal authorize(const std::string& authorization_header, const std::string& permission) const;
@@ -57,12 +62,15 @@ class Authorizer {
     Grants grants;
     std::chrono::steady_clock::time_point fetched;
   };
+  // The caller's user record; throws ApiError 401 "user not found" / 503.
+  User read_user(const std::string& id) const;
   // The grants of each named role (absent roles grant nothing); throws ApiError 503.
   std::vector<Grants> grants_of(const std::vector<std::string>& role_names) const;
 
   Store& store_;
   const TokenService& tokens_;
   std::chrono::milliseconds role_cache_ttl_;
+  CachingStore* users_;
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, CachedRole> roles_;
   mutable std::uint64_t generation_ = 0;

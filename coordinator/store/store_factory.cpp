@@ -16,6 +16,15 @@ void add_store_config(config::Schema& s) {
   s.add_duration("sqlite", "busy_timeout", std::chrono::seconds(5),
                  "How long a request waits for a database lock before failing with 503");
   s.add_int("sqlite", "pool_size", 4, 1, 64, "SQLite connections shared by request threads");
+  s.add_duration("store", "cache_ttl", std::chrono::seconds(1),
+                 "Longest a cached user record or strategy list is reused (0 = read the store "
+                 "on every request): a write through this instance is seen at once, another "
+                 "replica's or a direct database write within this bound");
+  s.add_duration("store", "health_interval", std::chrono::seconds(1),
+                 "Pause between two background store pings reported by /health (100ms..1h)");
+  s.add_duration("store", "health_stale_after", std::chrono::seconds(5),
+                 "A store ping older than this counts as failed in /health (a hung store); "
+                 "must exceed store.health_interval");
   s.add_string("mongodb", "uri", "mongodb://127.0.0.1:27017/",
                "MongoDB connection string (credentials, TLS, replicaSet... in the URI)");
   s.add_string("mongodb", "database", "gthulhu", "MongoDB database name");
@@ -28,6 +37,33 @@ void add_store_config(config::Schema& s) {
   s.add_string("mongodb", "write_concern", "majority",
                "Write concern w of every write (\"majority\" or a number)");
   s.add_bool("mongodb", "journal", true, "Writes wait for the journal (j: true)");
+}
+
+std::chrono::milliseconds store_cache_ttl(const config::Config& cfg) {
+  const auto ttl = cfg.get_millis("store.cache_ttl");
+  if (ttl < std::chrono::milliseconds(0) || ttl > std::chrono::minutes(10)) {
+    throw config::ConfigError({"store.cache_ttl must be between 0 and 10m, got " +
+                               std::to_string(ttl.count()) + " ms"});
+  }
+  return ttl;
+}
+
+StoreHealthOptions store_health_options(const config::Config& cfg) {
+  StoreHealthOptions o;
+  o.interval = cfg.get_millis("store.health_interval");
+  o.stale_after = cfg.get_millis("store.health_stale_after");
+  std::vector<std::string> errors;
+  if (o.interval < std::chrono::milliseconds(100) || o.interval > std::chrono::hours(1)) {
+    errors.push_back("store.health_interval must be between 100ms and 1h, got " +
+                     std::to_string(o.interval.count()) + " ms");
+  }
+  if (o.stale_after <= o.interval) {
+    errors.push_back("store.health_stale_after (" + std::to_string(o.stale_after.count()) +
+                     " ms) must be longer than store.health_interval (" +
+                     std::to_string(o.interval.count()) + " ms)");
+  }
+  if (!errors.empty()) throw config::ConfigError(errors);
+  return o;
 }
 
 std::shared_ptr<Store> make_store(const config::Config& cfg) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "coordinator/store/sqlite_store.h"
+#include "coordinator/store/store_factory.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/coordinator_harness.h"
 
@@ -69,6 +70,57 @@ TEST(StoreHealth, HealthEndpointSaysHowOldTheStoreCheckIs) {
   EXPECT_GE(r.body["store"]["checkedAgoMs"].get<long>(), 0);
   EXPECT_LT(r.body["store"]["checkedAgoMs"].get<long>(), 5000);
   EXPECT_TRUE(r.body["store"].contains("pingMs"));
+}
+
+// store.health_interval / store.health_stale_after: the defaults, a configured pair, and
+// refusals that name the key.
+config::Config health_config(config::Environment env) {
+  return config::Config::load(App::schema(), std::nullopt, env);
+}
+
+TEST(StoreHealthConfig, DefaultsAreOneAndFiveSeconds) {
+  const auto o = store_health_options(health_config({}));
+  EXPECT_EQ(o.interval, 1000ms);
+  EXPECT_EQ(o.stale_after, 5000ms);
+  const auto set = store_health_options(
+      health_config({{"GTHULHU_STORE_HEALTH_INTERVAL", "250ms"}, {"GTHULHU_STORE_HEALTH_STALE_AFTER", "2s"}}));
+  EXPECT_EQ(set.interval, 250ms);
+  EXPECT_EQ(set.stale_after, 2000ms);
+}
+
+TEST(StoreHealthConfig, RefusalsNameTheKey) {
+  auto message = [](config::Environment env) -> std::string {
+    try {
+      (void)store_health_options(health_config(std::move(env)));
+    } catch (const config::ConfigError& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_NE(message({{"GTHULHU_STORE_HEALTH_INTERVAL", "10ms"}}).find("store.health_interval must be between"),
+            std::string::npos);
+  EXPECT_NE(message({{"GTHULHU_STORE_HEALTH_INTERVAL", "10s"}}).find("store.health_stale_after"),
+            std::string::npos)
+      << "a 10 s interval is above the default 5 s staleness bound";
+  try {
+    (void)store_cache_ttl(health_config({{"GTHULHU_STORE_CACHE_TTL", "1h"}}));
+    ADD_FAILURE() << "accepted a 1 h cache TTL";
+  } catch (const config::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("store.cache_ttl"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(message({{"GTHULHU_STORE_HEALTH_INTERVAL", "10s"}, {"GTHULHU_STORE_HEALTH_STALE_AFTER", "30s"}}),
+            "accepted");
+  // The App refuses them at construction, before anything starts.
+  test::TempDir dir;
+  config::Environment env = {{"GTHULHU_STORE_HEALTH_STALE_AFTER", "500ms"},
+                             {"GTHULHU_SQLITE_PATH", (dir.path() / "c.db").string()},
+                             {"GTHULHU_AUTH_PRIVATE_KEY", test::rsa_key_pair().private_key_pem}};
+  try {
+    App app(health_config(env));
+    ADD_FAILURE() << "accepted a staleness bound below the interval";
+  } catch (const config::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("store.health_stale_after"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
