@@ -82,6 +82,7 @@ void AgentDaemon::start(std::chrono::steady_clock::time_point started) {
 void AgentDaemon::stop() {
   stopping_ = true;
   if (events_.joinable()) events_.join();
+  if (engine_) engine_->release_waiters();
   if (server_) server_->stop();
 }
 
