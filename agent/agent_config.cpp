@@ -38,8 +38,11 @@ config::Schema agent_schema() {
       .add_string("auth", "client_secret", "", "shared secret that may be exchanged for a token (unset: mTLS clients only)")
       .add_bool("auth", "allow_client_certificate", true, "issue tokens to clients with a verified certificate (mTLS)")
       .add_duration("auth", "token_ttl", 1h, "lifetime of issued tokens");
-  // Four request threads: one may be held by the coordinator's results long poll.
-  service::add_server_keys(s, {":8080", 4, 512, 64});
+  // A thread per connection: the coordinator's results long poll blocks its request for up
+  // to 30 s, and in a thread pool it would hold up the pushes and probes whose keep-alive
+  // connections share its thread (seen as 5 s push timeouts with 100 agents). The
+  // connection limits bound the threads.
+  service::add_server_keys(s, {":8080", 0, 256, 32, true});
   s.add_string("probe", "listen", "",
                "address:port of a second, plain-HTTP listener that serves only GET /health and GET "
                "/metrics, without TLS or a token, for kubelet probes and Prometheus (empty: off); the "

@@ -90,6 +90,7 @@ void AgentDaemon::start_probe_listener(std::shared_ptr<prometheus::Registry> htt
 void AgentDaemon::stop() {
   stopping_ = true;
   if (events_.joinable()) events_.join();
+  if (engine_) engine_->release_waiters();
   if (probe_server_) probe_server_->stop();
   if (server_) server_->stop();
 }

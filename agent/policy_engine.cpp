@@ -352,8 +352,16 @@ void PolicyEngine::refresh_if_stale() {
 
 uint64_t PolicyEngine::wait_for_change(uint64_t seen, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mu_);
-  results_changed_.wait_for(lock, timeout, [&] { return results_version_ != seen; });
+  results_changed_.wait_for(lock, timeout, [&] { return waiters_released_ || results_version_ != seen; });
   return results_version_;
+}
+
+void PolicyEngine::release_waiters() {
+  {
+    std::lock_guard lock(mu_);
+    waiters_released_ = true;
+  }
+  results_changed_.notify_all();
 }
 
 std::map<uint32_t, PolicyOwner> PolicyEngine::policy_owners() const {

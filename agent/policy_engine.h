@@ -83,6 +83,9 @@ class PolicyEngine {
   // Blocks until the results version differs from `seen` or the timeout passes;
   // returns the current version.
   uint64_t wait_for_change(uint64_t seen, std::chrono::milliseconds timeout) const;
+  // Answers every waiter now and later ones at once (shutdown: a long poll must not hold
+  // the server's stop for its whole wait).
+  void release_waiters();
   std::map<uint32_t, PolicyOwner> policy_owners() const;
   std::vector<ProcessPolicy> process_policies() const;
   // Map write failures since start (each also logged).
@@ -125,6 +128,7 @@ class PolicyEngine {
   mutable bool results_stale_ = false;
   mutable uint64_t results_version_ = 0;  // bumped when results_ changes
   mutable std::condition_variable results_changed_;
+  bool waiters_released_ = false;
 };
 
 }  // namespace gthulhu::agent

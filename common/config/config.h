@@ -64,6 +64,8 @@ class Config {
 
   // False for a string, path or PEM key whose value is empty.
   bool is_set(std::string_view id) const;
+  // Whether the schema declared the key (for code shared by programs whose schemas differ).
+  bool declares(std::string_view id) const { return values_.find(id) != values_.end(); }
   // Where the value came from: "default", "<file>:<line>" or "environment variable X".
   const std::string& source(std::string_view id) const;
 

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <random>
@@ -151,6 +152,7 @@ struct Server::Impl {
 
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* durations = nullptr;
+  prometheus::Gauge* in_flight_gauge = nullptr;
 
   Impl(const ServerOptions& o, const Router& r) : options(o), router(r) {
     ConnectionGuardOptions g;
@@ -169,7 +171,20 @@ struct Server::Impl {
                        .Name("gthulhu_http_request_duration_seconds")
                        .Help("Time from request start to response, by server and route pattern")
                        .Register(*options.metrics);
+      in_flight_gauge = &prometheus::BuildGauge()
+                             .Name("gthulhu_http_requests_in_flight")
+                             .Help("Requests begun and not yet answered, by server (long polls included)")
+                             .Register(*options.metrics)
+                             .Add({{"server", options.name}});
     }
+  }
+  void request_begun() {
+    in_flight.fetch_add(1);
+    if (in_flight_gauge) in_flight_gauge->Increment();
+  }
+  void request_ended() {
+    in_flight.fetch_sub(1);
+    if (in_flight_gauge) in_flight_gauge->Decrement();
   }
 
   MHD_Result queue(MHD_Connection* conn, RequestState* st, Response resp, bool close = false) {
@@ -308,7 +323,7 @@ MHD_Result on_access(void* cls, MHD_Connection* conn, const char* url, const cha
   }
   if (!st->begun) {
     st->begun = true;
-    impl->in_flight.fetch_add(1);
+    impl->request_begun();
     st->method = method ? method : "";
     st->path = url ? url : "";
     const char* rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-ID");
@@ -366,7 +381,7 @@ void on_completed(void* cls, MHD_Connection* conn, void** req_cls,
   if (begun) impl->finish(st, toe);
   delete st;
   *req_cls = nullptr;
-  if (begun) impl->in_flight.fetch_sub(1);
+  if (begun) impl->request_ended();
 }
 
 void on_connection(void* cls, MHD_Connection* conn, void** socket_context,
@@ -449,7 +464,11 @@ void Server::start() {
   add(MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), impl_.get());
   add(MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&on_uri), nullptr);
   add(MHD_OPTION_EXTERNAL_LOGGER, reinterpret_cast<intptr_t>(&on_mhd_log), &options_.name);
-  if (options_.threads > 1) add(MHD_OPTION_THREAD_POOL_SIZE, options_.threads, nullptr);
+  if (options_.thread_per_connection) {
+    flags |= MHD_USE_THREAD_PER_CONNECTION;
+  } else if (options_.threads > 1) {
+    add(MHD_OPTION_THREAD_POOL_SIZE, options_.threads, nullptr);
+  }
   if (options_.tls) {
     flags |= MHD_USE_TLS;
     if (options_.tls->cert_pem.empty() || options_.tls->key_pem.empty()) {

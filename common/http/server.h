@@ -43,6 +43,11 @@ struct ServerOptions {
   unsigned max_connections = 512;
   unsigned max_connections_per_ip = 64;
   unsigned threads = 2;
+  // For servers whose handlers may block (a long poll): every connection gets its own
+  // thread, bounded by max_connections, and `threads` is unused. In a pool a connection
+  // stays on the thread that accepted it, so one waiting request would hold up every
+  // keep-alive connection that shares its thread.
+  bool thread_per_connection = false;
   std::chrono::milliseconds shutdown_grace{5000};
   std::optional<TlsOptions> tls;
   bool access_log = true;

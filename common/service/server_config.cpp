@@ -28,7 +28,6 @@ void add_server_keys(config::Schema& schema, const ServerDefaults& d) {
       .add_int("server", "max_connections", d.max_connections, 1, 100000, "connections served at once")
       .add_int("server", "max_connections_per_ip", d.max_connections_per_ip, 1, 100000,
                "connections from one address at once")
-      .add_int("server", "threads", d.threads, 1, 64, "request threads")
       .add_bool("server", "access_log", true, "one log line per request")
       .add_duration("server", "shutdown_grace", 5s, "time in-flight requests get to finish on SIGTERM")
       .add_pem("tls", "cert", "server certificate chain (PEM or path); set with tls.key to serve HTTPS")
@@ -37,6 +36,7 @@ void add_server_keys(config::Schema& schema, const ServerDefaults& d) {
                "CA that must have signed client certificates (PEM or path); set = mTLS required")
       .add_string("log", "level", "info", "trace, debug, info, warn, error or off")
       .add_string("log", "format", "text", "text, or json for one JSON object per line");
+  if (!d.thread_per_connection) schema.add_int("server", "threads", d.threads, 1, 64, "request threads");
 }
 
 http::ServerOptions server_options_from(const config::Config& c, const std::string& name) {
@@ -57,7 +57,11 @@ http::ServerOptions server_options_from(const config::Config& c, const std::stri
   o.max_url_bytes = static_cast<size_t>(c.get_int("server.max_url_bytes"));
   o.max_connections = static_cast<unsigned>(c.get_int("server.max_connections"));
   o.max_connections_per_ip = static_cast<unsigned>(c.get_int("server.max_connections_per_ip"));
-  o.threads = static_cast<unsigned>(c.get_int("server.threads"));
+  if (c.declares("server.threads")) {
+    o.threads = static_cast<unsigned>(c.get_int("server.threads"));
+  } else {
+    o.thread_per_connection = true;
+  }
   o.access_log = c.get_bool("server.access_log");
   o.shutdown_grace = std::chrono::duration_cast<std::chrono::milliseconds>(
       c.get_duration("server.shutdown_grace"));

@@ -14,6 +14,9 @@ struct ServerDefaults {
   int threads = 2;
   int max_connections = 512;
   int max_connections_per_ip = 64;
+  // Serve each connection on its own thread (for handlers that block, such as a long
+  // poll); the server then has no `server.threads` key. See http::ServerOptions.
+  bool thread_per_connection = false;
 };
 
 // Declares [server] listen/timeouts/limits/access_log, [tls] cert/key/client_ca and

@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -114,7 +116,29 @@ bool RawConnection::trickle_until_closed(const std::string& data,
   return false;
 }
 
+namespace {
+
+// One port per call: a port handed out but not yet bound by its server is free again
+// for the kernel, and 100 quick calls (the dispatch bench's fleet) drew the same one
+// twice often enough that two agents raced for it.
+uint16_t bind_any_loopback_port();
+
+}  // namespace
+
 uint16_t free_loopback_port() {
+  static std::mutex mu;
+  static std::set<uint16_t> handed_out;
+  std::lock_guard lock(mu);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const uint16_t port = bind_any_loopback_port();
+    if (handed_out.insert(port).second) return port;
+  }
+  throw std::runtime_error("no loopback port that this process has not handed out already");
+}
+
+namespace {
+
+uint16_t bind_any_loopback_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
   sockaddr_in addr{};
@@ -130,5 +154,7 @@ uint16_t free_loopback_port() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
+
+}  // namespace
 
 }  // namespace gthulhu::test

@@ -8,7 +8,8 @@
 namespace gthulhu::test {
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released),
-// for a child server that binds it right after. Throws std::runtime_error.
+// for a child server that binds it right after; never the same port twice in one
+// process. Throws std::runtime_error.
 uint16_t free_loopback_port();
 
 class RawConnection {

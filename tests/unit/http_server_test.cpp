@@ -38,6 +38,17 @@ bool eventually(Cond cond, std::chrono::milliseconds timeout = 20s) {
   return true;
 }
 
+// /hold blocks in its handler until released (bounded, so a failing test still ends).
+struct Hold {
+  std::atomic<bool> entered{false};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+};
+Hold*& current_hold() {
+  static Hold* h = nullptr;
+  return h;
+}
+
 Router test_routes() {
   Router r;
   r.get("/health", [](Request&) { return json_raw({{"status", "healthy"}}); });
@@ -68,6 +79,13 @@ Router test_routes() {
     slow_entered().store(true);
     std::this_thread::sleep_for(300ms);  // the handler's own work, not a wait
     return json_ok({{"slow", true}});
+  });
+  r.get("/hold", [](Request&) {
+    Hold* h = current_hold();
+    if (h == nullptr) return json_error(500, "no hold armed");
+    h->entered.store(true);
+    h->released.wait_for(20s);
+    return json_ok({{"held", true}});
   });
   return r;
 }
@@ -330,6 +348,58 @@ TEST_F(ServerFixture, ExportsRequestMetricsByRoutePattern) {
     return text.find(want) != std::string::npos;
   })) << text;
   EXPECT_NE(text.find("gthulhu_http_request_duration_seconds_bucket"), std::string::npos);
+}
+
+// The agent's results long poll blocks its handler for up to 30 s. In a thread pool a
+// keep-alive connection stays on the thread that accepted it, so every connection
+// sharing the blocked thread waited (100 agents: pushes timed out at 5 s; this test
+// fails that way with a pool of 2). With a thread per connection none waits.
+TEST_F(ServerFixture, ABlockedHandlerHoldsUpNoOtherKeepAliveConnection) {
+  ServerOptions o;
+  o.thread_per_connection = true;
+  start(o);
+  ClientOptions quick;
+  quick.total_timeout = 3s;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(std::make_unique<Client>(quick));
+    auto r = clients.back()->get(url("/health"));
+    ASSERT_TRUE(r.ok) << r.error;
+  }
+  Hold hold;
+  current_hold() = &hold;
+  auto held = std::async(std::launch::async, [this] {
+    Client c;
+    return c.get(url("/hold"));
+  });
+  ASSERT_TRUE(eventually([&] { return hold.entered.load(); }));
+  for (size_t i = 0; i < clients.size(); ++i) {
+    auto r = clients[i]->get(url("/health"));
+    EXPECT_TRUE(r.ok) << "keep-alive connection " << i << " while a handler blocks: " << r.error;
+  }
+  hold.release.set_value();
+  auto r = held.get();
+  current_hold() = nullptr;
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.response.status, 200);
+}
+
+TEST_F(ServerFixture, CountsRequestsInFlight) {
+  start();
+  Hold hold;
+  current_hold() = &hold;
+  auto held = std::async(std::launch::async, [this] {
+    Client c;
+    return c.get(url("/hold"));
+  });
+  ASSERT_TRUE(eventually([&] { return hold.entered.load(); }));
+  const std::string text = gthulhu::metrics::exposition({registry}).body;
+  EXPECT_NE(text.find("gthulhu_http_requests_in_flight{server=\"test\"} 1"), std::string::npos) << text;
+  hold.release.set_value();
+  ASSERT_TRUE(held.get().ok);
+  current_hold() = nullptr;
+  EXPECT_NE(gthulhu::metrics::exposition({registry}).body.find("gthulhu_http_requests_in_flight{server=\"test\"} 0"),
+            std::string::npos);
 }
 
 TEST_F(ServerFixture, StopLetsInFlightRequestsFinish) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <future>
 
 #include "tests/support/agent_fakes.h"
 #include "tests/support/temp_dir.h"
@@ -189,4 +190,16 @@ TEST_F(Engine, ProcessPoliciesForTheStrategiesEndpointSkipPause) {
   EXPECT_EQ(by_pid[100].command_regex, "^nginx$");
   EXPECT_EQ(by_pid[200].priority, 2);
   EXPECT_EQ(by_pid[200].pod_labels.at("app"), "web");
+}
+
+TEST_F(Engine, ReleasedWaitersAnswerAtOnce) {
+  const uint64_t version = engine->report(0).results_version;
+  auto waiter = std::async(std::launch::async, [&] { return engine->wait_for_change(version, std::chrono::seconds(60)); });
+  engine->release_waiters();
+  // Bounded only so a failure ends: a released long poll must not wait out its minute.
+  ASSERT_EQ(waiter.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(waiter.get(), version);
+  const auto t0 = std::chrono::steady_clock::now();
+  engine->wait_for_change(version, std::chrono::seconds(60));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10)) << "a later waiter must not block";
 }
