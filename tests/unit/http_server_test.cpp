@@ -105,6 +105,14 @@ struct ServerFixture : ::testing::Test {
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(server->port()) + path;
   }
+  // GET /hold on its own connection, blocked in the handler until `hold` is released.
+  std::future<ClientResult> request_held_by(Hold& hold) {
+    current_hold() = &hold;
+    return std::async(std::launch::async, [this] {
+      Client c;
+      return c.get(url("/hold"));
+    });
+  }
   void SetUp() override {}
 };
 
@@ -367,11 +375,7 @@ TEST_F(ServerFixture, ABlockedHandlerHoldsUpNoOtherKeepAliveConnection) {
     ASSERT_TRUE(r.ok) << r.error;
   }
   Hold hold;
-  current_hold() = &hold;
-  auto held = std::async(std::launch::async, [this] {
-    Client c;
-    return c.get(url("/hold"));
-  });
+  auto held = request_held_by(hold);
   ASSERT_TRUE(eventually([&] { return hold.entered.load(); }));
   for (size_t i = 0; i < clients.size(); ++i) {
     auto r = clients[i]->get(url("/health"));
@@ -387,11 +391,7 @@ TEST_F(ServerFixture, ABlockedHandlerHoldsUpNoOtherKeepAliveConnection) {
 TEST_F(ServerFixture, CountsRequestsInFlight) {
   start();
   Hold hold;
-  current_hold() = &hold;
-  auto held = std::async(std::launch::async, [this] {
-    Client c;
-    return c.get(url("/hold"));
-  });
+  auto held = request_held_by(hold);
   ASSERT_TRUE(eventually([&] { return hold.entered.load(); }));
   const std::string text = gthulhu::metrics::exposition({registry}).body;
   EXPECT_NE(text.find("gthulhu_http_requests_in_flight{server=\"test\"} 1"), std::string::npos) << text;
