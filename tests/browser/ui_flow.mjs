@@ -206,8 +206,12 @@ try {
     `the store agrees: ${listed.map((i) => `${i.podName}=${i.stateName}`).join(', ')}`);
   check(await appears(page.getByText(waiting?.stateReason || 'no reason given')), `the waiting reason is shown: "${waiting?.stateReason}"`);
   await shot(page, '05-intents-by-strategy');
-  await page.getByLabel('By node').check();
+  // The radio follows the URL (?by=node): it turns checked only once the router has
+  // re-rendered, which a busy machine defers past locator.check()'s immediate look.
+  // Click, then wait for what the click means: the per-node regions and the checked radio.
+  await page.getByLabel('By node').click();
   await page.getByRole('region', { name: 'Node node-b' }).waitFor();
+  await page.waitForFunction(() => document.querySelector('input[name="by"]:checked')?.parentElement?.textContent?.includes('By node'));
   await shot(page, '06-intents-by-node');
 
   log('nodes');
