@@ -38,32 +38,28 @@ void CachingStore::Table<V>::clear() {
 CachingStore::CachingStore(std::shared_ptr<Store> inner, std::chrono::milliseconds ttl)
     : inner_(std::move(inner)), ttl_(ttl) {}
 
-Result<std::shared_ptr<const User>> CachingStore::cached_user(const std::string& id) {
+template <typename V, typename Read>
+Result<std::shared_ptr<const V>> CachingStore::read_through(Table<V>& table, const std::string& key, Read read) {
   // The clock is read before the database: an entry's age covers the whole read.
   const auto now = Clock::now();
   std::uint64_t generation = 0;
   if (ttl_.count() > 0) {
-    if (auto hit = users_.get(id, now, ttl_, &generation)) return hit;
+    if (auto hit = table.get(key, now, ttl_, &generation)) return hit;
   }
-  auto read = inner_->get_user(id);
-  if (!read.ok()) return read.error();
-  auto value = std::make_shared<const User>(std::move(read).value());
-  if (ttl_.count() > 0) users_.put(id, value, now, generation);
+  auto fresh = read();
+  if (!fresh.ok()) return fresh.error();
+  auto value = std::make_shared<const V>(std::move(fresh).value());
+  if (ttl_.count() > 0) table.put(key, value, now, generation);
   return value;
+}
+
+Result<std::shared_ptr<const User>> CachingStore::cached_user(const std::string& id) {
+  return read_through(users_, id, [&] { return inner_->get_user(id); });
 }
 
 Result<std::shared_ptr<const std::vector<Strategy>>> CachingStore::cached_strategies(
     const std::string& creator_id) {
-  const auto now = Clock::now();
-  std::uint64_t generation = 0;
-  if (ttl_.count() > 0) {
-    if (auto hit = strategies_.get(creator_id, now, ttl_, &generation)) return hit;
-  }
-  auto read = inner_->list_strategies({creator_id});
-  if (!read.ok()) return read.error();
-  auto value = std::make_shared<const std::vector<Strategy>>(std::move(read).value());
-  if (ttl_.count() > 0) strategies_.put(creator_id, value, now, generation);
-  return value;
+  return read_through(strategies_, creator_id, [&] { return inner_->list_strategies({creator_id}); });
 }
 
 void CachingStore::invalidate_users() { users_.clear(); }

@@ -135,6 +135,10 @@ class CachingStore final : public Store {
     std::uint64_t generation_ = 0;
   };
 
+  // The fresh entry for key, or read() from the database and kept (both reads above).
+  template <typename V, typename Read>
+  Result<std::shared_ptr<const V>> read_through(Table<V>& table, const std::string& key, Read read);
+
   std::shared_ptr<Store> inner_;
   std::chrono::milliseconds ttl_;
   Table<User> users_;
