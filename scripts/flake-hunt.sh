@@ -6,6 +6,8 @@
 #        FLAKE_LABELS  ctest label regex (default: unit|integration)
 #        FLAKE_NICE    niceness of tests and hogs alike (default 0), so they compete as
 #                      equals while other work on the machine keeps its share
+#        FLAKE_JOBS    ctest -j (default 2, as in `make test`: RUN_SERIAL tests still run
+#                      alone, the unit tests two at a time beside the hogs)
 # Every loop's ctest output goes to <build>/flake-hunt/loop-N.log; the summary lists
 # each failed test with its loop. Exit 1 if any test failed.
 set -uo pipefail
@@ -14,6 +16,7 @@ build=$(realpath "${2:-build}")
 labels=${FLAKE_LABELS:-unit|integration}
 load=${FLAKE_LOAD:-$(nproc)}
 niceness=${FLAKE_NICE:-0}
+jobs=${FLAKE_JOBS:-2}
 [[ -e $build/CTestTestfile.cmake ]] || { echo "flake-hunt: no ctest tree in $build (run make build)" >&2; exit 2; }
 command -v stress-ng >/dev/null || { echo "flake-hunt: stress-ng is needed (apt-get install stress-ng)" >&2; exit 2; }
 out=$build/flake-hunt
@@ -27,7 +30,7 @@ trap 'kill "$hogs" 2>/dev/null; wait "$hogs" 2>/dev/null' EXIT
 failed_loops=0
 for ((i = 1; i <= loops; i++)); do
   start=$(date +%s)
-  nice -n "$niceness" ctest --test-dir "$build" -L "$labels" --output-on-failure --timeout 900 \
+  nice -n "$niceness" ctest --test-dir "$build" -L "$labels" -j "$jobs" --output-on-failure --timeout 900 \
     > "$out/loop-$i.log" 2>&1
   rc=$?
   summary=$(grep -E 'tests passed|tests failed' "$out/loop-$i.log" | tail -1)
@@ -38,6 +41,6 @@ for ((i = 1; i <= loops; i++)); do
     grep -E '^\s+[0-9]+ - ' "$out/loop-$i.log" | sed "s/^/loop $i: /" >> "$out/failures.txt"
   fi
 done
-echo "flake-hunt: $loops loops of '$labels' beside $load CPU hogs, $failed_loops with failures"
+echo "flake-hunt: $loops loops of '$labels' (ctest -j $jobs) beside $load CPU hogs, $failed_loops with failures"
 [[ -s $out/failures.txt ]] && cat "$out/failures.txt"
 [[ $failed_loops == 0 ]]
