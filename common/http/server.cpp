@@ -17,6 +17,7 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/http/connection_guard.h"
@@ -83,6 +84,7 @@ struct ConnectionState {
   bool verified = false;
   tls::PeerVerification verification;
   ConnectionGuard::Connection* guard = nullptr;
+  std::string peer_address;  // formatted once per connection, not per request
 };
 
 ConnectionState* connection_state(MHD_Connection* conn) {
@@ -106,9 +108,11 @@ bool valid_request_id(const char* v) {
 
 std::string new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-  return buf;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t v = rng();
+  std::string id(16, '0');  // 16 lower-case hex digits, as "%016llx" (snprintf cost more)
+  for (int i = 15; i >= 0; --i, v >>= 4) id[static_cast<size_t>(i)] = kHex[v & 0xF];
+  return id;
 }
 
 std::string peer_address_of(MHD_Connection* conn) {
@@ -153,6 +157,14 @@ struct Server::Impl {
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* durations = nullptr;
   prometheus::Gauge* in_flight_gauge = nullptr;
+  // The children of those families, found once: prometheus-cpp's Family::Add builds a
+  // new metric (for a histogram its buckets), copies the label map and locks the family
+  // on every call, even when the child exists. Children live as long as their family
+  // (nothing here removes one), so the pointers stay valid. Keys: "method\nroute\nstatus"
+  // and the route pattern; as many entries as the families have children.
+  std::mutex children_mu;
+  std::unordered_map<std::string, prometheus::Counter*> request_counters;
+  std::unordered_map<std::string, prometheus::Histogram*> duration_histograms;
 
   Impl(const ServerOptions& o, const Router& r) : options(o), router(r) {
     ConnectionGuardOptions g;
@@ -188,9 +200,16 @@ struct Server::Impl {
   }
 
   MHD_Result queue(MHD_Connection* conn, RequestState* st, Response resp, bool close = false) {
-    MHD_Response* r = MHD_create_response_from_buffer(resp.body.size(), resp.body.data(),
-                                                      MHD_RESPMEM_MUST_COPY);
-    if (r == nullptr) return MHD_NO;
+    // The response takes the body string itself (freed with the response), not a copy.
+    const size_t body_bytes = resp.body.size();
+    auto* body = new std::string(std::move(resp.body));
+    MHD_Response* r = MHD_create_response_from_buffer_with_free_callback_cls(
+        body->size(), body->data(), [](void* owned) { delete static_cast<std::string*>(owned); },
+        body);
+    if (r == nullptr) {
+      delete body;
+      return MHD_NO;
+    }
     MHD_add_response_header(r, "Content-Type", resp.content_type.c_str());
     MHD_add_response_header(r, "X-Request-ID", st->request_id.c_str());
     for (const auto& [k, v] : resp.headers) MHD_add_response_header(r, k.c_str(), v.c_str());
@@ -199,7 +218,7 @@ struct Server::Impl {
     MHD_destroy_response(r);
     st->responded = true;
     st->status = resp.status;
-    st->response_bytes = resp.body.size();
+    st->response_bytes = body_bytes;
     return rc;
   }
 
@@ -291,16 +310,41 @@ struct Server::Impl {
     return call_handler(*match.handler, req, options.name).response;
   }
 
+  prometheus::Counter& counter_of(const RequestState& st) {
+    const std::string status = std::to_string(st.status);
+    thread_local std::string key;  // reused: no allocation per request once grown
+    key.assign(st.method).append(1, '\n').append(st.route).append(1, '\n').append(status);
+    {
+      std::lock_guard lock(children_mu);
+      auto it = request_counters.find(key);
+      if (it != request_counters.end()) return *it->second;
+    }
+    auto& child = requests->Add({{"server", options.name}, {"method", st.method},
+                                 {"route", st.route}, {"status", status}});
+    std::lock_guard lock(children_mu);
+    request_counters.emplace(key, &child);
+    return child;
+  }
+
+  prometheus::Histogram& histogram_of(const RequestState& st) {
+    {
+      std::lock_guard lock(children_mu);
+      auto it = duration_histograms.find(st.route);
+      if (it != duration_histograms.end()) return *it->second;
+    }
+    static const prometheus::Histogram::BucketBoundaries kBuckets{
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    auto& child = durations->Add({{"server", options.name}, {"route", st.route}}, kBuckets);
+    std::lock_guard lock(children_mu);
+    duration_histograms.emplace(st.route, &child);
+    return child;
+  }
+
   void finish(RequestState* st, MHD_RequestTerminationCode toe) {
     const double seconds = std::chrono::duration<double>(Clock::now() - st->start).count();
     if (requests != nullptr && st->status != 0) {
-      requests->Add({{"server", options.name}, {"method", st->method}, {"route", st->route},
-                     {"status", std::to_string(st->status)}})
-          .Increment();
-      static const prometheus::Histogram::BucketBoundaries kBuckets{
-          0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
-      durations->Add({{"server", options.name}, {"route", st->route}}, kBuckets)
-          .Observe(seconds);
+      counter_of(*st).Increment();
+      histogram_of(*st).Observe(seconds);
     }
     if (options.access_log) {
       const char* how = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)";
@@ -328,7 +372,8 @@ MHD_Result on_access(void* cls, MHD_Connection* conn, const char* url, const cha
     st->path = url ? url : "";
     const char* rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-ID");
     st->request_id = valid_request_id(rid) ? rid : new_request_id();
-    st->peer_address = peer_address_of(conn);
+    const ConnectionState* cs = connection_state(conn);
+    st->peer_address = cs != nullptr ? cs->peer_address : peer_address_of(conn);
     return impl->begin(conn, st);
   }
   if (st->responded) {
@@ -389,8 +434,9 @@ void on_connection(void* cls, MHD_Connection* conn, void** socket_context,
   auto* impl = static_cast<Server::Impl*>(cls);
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
     auto* cs = new ConnectionState;
+    cs->peer_address = peer_address_of(conn);
     const MHD_ConnectionInfo* fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (fd != nullptr) cs->guard = impl->guard->open(fd->connect_fd, peer_address_of(conn));
+    if (fd != nullptr) cs->guard = impl->guard->open(fd->connect_fd, cs->peer_address);
     *socket_context = cs;
   } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
     auto* cs = static_cast<ConnectionState*>(*socket_context);
