@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstring>
 #include <mutex>
@@ -59,6 +60,11 @@ ListenAddress parse_listen(const std::string& spec) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Room in a connection's memory pool beyond the head limit: a head up to this much over
+// it is answered in JSON (414/431) by begin(); past it libmicrohttpd answers on its own
+// (its HTML 431, or a close). Also holds the parsed header list and the response head.
+constexpr size_t kHeadPoolSlack = 16 << 10;
 
 // One per HTTP request (MHD's req_cls), from the first callback to completion.
 struct RequestState {
@@ -503,8 +509,15 @@ void Server::start() {
   add(MHD_OPTION_CONNECTION_LIMIT, options_.max_connections + options_.max_connections / 4 + 8,
       nullptr);
   add(MHD_OPTION_PER_IP_CONNECTION_LIMIT, 2 * options_.max_connections_per_ip, nullptr);
+  // The pool holds a request's head, so it is sized for a head somewhat over our limit
+  // (the URL is part of the head): such a request is still answered 414/431 in JSON.
+  // No larger: libmicrohttpd zeroes a connection's whole pool after every request, and
+  // half of it again when it resizes the read buffer. The earlier 2 x (header + URL
+  // limits) + 32 KiB (176 KiB by default) zeroed 264 KiB per keep-alive request, 77%
+  // of the instructions of a cached GET (scripts/profile-coordinator.sh).
   add(MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      static_cast<intptr_t>(2 * (options_.max_header_bytes + options_.max_url_bytes) + (32 << 10)),
+      static_cast<intptr_t>(std::max(options_.max_header_bytes, options_.max_url_bytes) +
+                            kHeadPoolSlack),
       nullptr);
   add(MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), impl_.get());
   add(MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), impl_.get());
