@@ -42,6 +42,10 @@ int Router::match_segments(const Route& route, const std::vector<std::string>& p
                            std::map<std::string, std::string>* params) {
   int score = 0;
   const auto& segs = route.segments;
+  // Without a trailing '*' only a path of as many segments can match: most routes are
+  // refused here, before any segment is compared.
+  const bool wildcard = !segs.empty() && segs.back() == "*";
+  if (!wildcard && segs.size() != path.size()) return -1;
   for (size_t i = 0; i < segs.size(); ++i) {
     if (segs[i] == "*") {
       if (params != nullptr) {

@@ -145,8 +145,11 @@ MHD_Result collect_into(void* cls, MHD_ValueKind, const char* key, const char* v
 MHD_Result collect_lowercase(void* cls, MHD_ValueKind, const char* key, const char* value) {
   auto* map = static_cast<std::map<std::string, std::string>*>(cls);
   std::string k = key ? key : "";
-  for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  (*map)[k] = value ? value : "";
+  // ASCII only (header names are tokens); std::tolower is a locale-aware call per byte.
+  for (auto& c : k) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  (*map)[std::move(k)] = value ? value : "";
   return MHD_YES;
 }
 
