@@ -10,10 +10,16 @@ namespace gthulhu::http {
 std::string rfc3339_now() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // Every answer carries this second-resolution stamp: format it once per second per
+  // thread (gmtime_r takes glibc's time zone lock, strftime is slow), not per request.
+  thread_local std::time_t formatted_for = -1;
+  thread_local char buf[32];
+  if (t != formatted_for) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    formatted_for = t;
+  }
   return buf;
 }
 

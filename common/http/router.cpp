@@ -1,11 +1,13 @@
 #include "common/http/router.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace gthulhu::http {
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(std::count(path.begin(), path.end(), '/')) + 1);
   size_t i = 0;
   while (i < path.size()) {
     while (i < path.size() && path[i] == '/') ++i;
@@ -40,16 +42,22 @@ int Router::match_segments(const Route& route, const std::vector<std::string>& p
                            std::map<std::string, std::string>* params) {
   int score = 0;
   const auto& segs = route.segments;
+  // Without a trailing '*' only a path of as many segments can match: most routes are
+  // refused here, before any segment is compared.
+  const bool wildcard = !segs.empty() && segs.back() == "*";
+  if (!wildcard && segs.size() != path.size()) return -1;
   for (size_t i = 0; i < segs.size(); ++i) {
     if (segs[i] == "*") {
-      std::string rest;
-      for (size_t k = i; k < path.size(); ++k) rest += (k > i ? "/" : "") + path[k];
-      (*params)["*"] = rest;
+      if (params != nullptr) {
+        std::string rest;
+        for (size_t k = i; k < path.size(); ++k) rest += (k > i ? "/" : "") + path[k];
+        (*params)["*"] = rest;
+      }
       return score;  // a wildcard is the least specific way to match the remainder
     }
     if (i >= path.size()) return -1;
     if (segs[i][0] == ':') {
-      (*params)[segs[i].substr(1)] = path[i];
+      if (params != nullptr) (*params)[segs[i].substr(1)] = path[i];
       score += 1;
     } else if (segs[i] == path[i]) {
       score += 2;
@@ -64,9 +72,11 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
   const auto parts = split_path(path);
   Match best;
   int best_score = -1;
+  const Route* best_route = nullptr;
+  // Scores only (no parameter maps built for routes that lose), then the winner's
+  // parameters: every request tries every route.
   for (const auto& route : routes_) {
-    std::map<std::string, std::string> params;
-    int score = match_segments(route, parts, &params);
+    int score = match_segments(route, parts, nullptr);
     if (score < 0) continue;
     if (route.method != method && !(method == "HEAD" && route.method == "GET")) {
       best.allowed_methods.push_back(route.method);
@@ -74,13 +84,15 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
     }
     if (score > best_score) {
       best_score = score;
-      best.outcome = Outcome::kMatched;
-      best.handler = &route.handler;
-      best.pattern = route.pattern;
-      best.params = std::move(params);
+      best_route = &route;
     }
   }
-  if (best.outcome != Outcome::kMatched && !best.allowed_methods.empty()) {
+  if (best_route != nullptr) {
+    best.outcome = Outcome::kMatched;
+    best.handler = &best_route->handler;
+    best.pattern = best_route->pattern;
+    match_segments(*best_route, parts, &best.params);
+  } else if (!best.allowed_methods.empty()) {
     best.outcome = Outcome::kMethodNotAllowed;
   }
   return best;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstring>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/http/connection_guard.h"
@@ -59,6 +61,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Room in a connection's memory pool beyond the head limit: a head up to this much over
+// it is answered in JSON (414/431) by begin(); past it libmicrohttpd answers on its own
+// (its HTML 431, or a close). Also holds the parsed header list and the response head.
+constexpr size_t kHeadPoolSlack = 16 << 10;
+
 // One per HTTP request (MHD's req_cls), from the first callback to completion.
 struct RequestState {
   Clock::time_point start = Clock::now();
@@ -83,6 +90,7 @@ struct ConnectionState {
   bool verified = false;
   tls::PeerVerification verification;
   ConnectionGuard::Connection* guard = nullptr;
+  std::string peer_address;  // formatted once per connection, not per request
 };
 
 ConnectionState* connection_state(MHD_Connection* conn) {
@@ -106,9 +114,11 @@ bool valid_request_id(const char* v) {
 
 std::string new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-  return buf;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t v = rng();
+  std::string id(16, '0');  // 16 lower-case hex digits, as "%016llx" (snprintf cost more)
+  for (int i = 15; i >= 0; --i, v >>= 4) id[static_cast<size_t>(i)] = kHex[v & 0xF];
+  return id;
 }
 
 std::string peer_address_of(MHD_Connection* conn) {
@@ -135,8 +145,11 @@ MHD_Result collect_into(void* cls, MHD_ValueKind, const char* key, const char* v
 MHD_Result collect_lowercase(void* cls, MHD_ValueKind, const char* key, const char* value) {
   auto* map = static_cast<std::map<std::string, std::string>*>(cls);
   std::string k = key ? key : "";
-  for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  (*map)[k] = value ? value : "";
+  // ASCII only (header names are tokens); std::tolower is a locale-aware call per byte.
+  for (auto& c : k) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  (*map)[std::move(k)] = value ? value : "";
   return MHD_YES;
 }
 
@@ -153,6 +166,14 @@ struct Server::Impl {
   prometheus::Family<prometheus::Counter>* requests = nullptr;
   prometheus::Family<prometheus::Histogram>* durations = nullptr;
   prometheus::Gauge* in_flight_gauge = nullptr;
+  // The children of those families, found once: prometheus-cpp's Family::Add builds a
+  // new metric (for a histogram its buckets), copies the label map and locks the family
+  // on every call, even when the child exists. Children live as long as their family
+  // (nothing here removes one), so the pointers stay valid. Keys: "method\nroute\nstatus"
+  // and the route pattern; as many entries as the families have children.
+  std::mutex children_mu;
+  std::unordered_map<std::string, prometheus::Counter*> request_counters;
+  std::unordered_map<std::string, prometheus::Histogram*> duration_histograms;
 
   Impl(const ServerOptions& o, const Router& r) : options(o), router(r) {
     ConnectionGuardOptions g;
@@ -188,9 +209,16 @@ struct Server::Impl {
   }
 
   MHD_Result queue(MHD_Connection* conn, RequestState* st, Response resp, bool close = false) {
-    MHD_Response* r = MHD_create_response_from_buffer(resp.body.size(), resp.body.data(),
-                                                      MHD_RESPMEM_MUST_COPY);
-    if (r == nullptr) return MHD_NO;
+    // The response takes the body string itself (freed with the response), not a copy.
+    const size_t body_bytes = resp.body.size();
+    auto* body = new std::string(std::move(resp.body));
+    MHD_Response* r = MHD_create_response_from_buffer_with_free_callback_cls(
+        body->size(), body->data(), [](void* owned) { delete static_cast<std::string*>(owned); },
+        body);
+    if (r == nullptr) {
+      delete body;
+      return MHD_NO;
+    }
     MHD_add_response_header(r, "Content-Type", resp.content_type.c_str());
     MHD_add_response_header(r, "X-Request-ID", st->request_id.c_str());
     for (const auto& [k, v] : resp.headers) MHD_add_response_header(r, k.c_str(), v.c_str());
@@ -199,7 +227,7 @@ struct Server::Impl {
     MHD_destroy_response(r);
     st->responded = true;
     st->status = resp.status;
-    st->response_bytes = resp.body.size();
+    st->response_bytes = body_bytes;
     return rc;
   }
 
@@ -291,16 +319,41 @@ struct Server::Impl {
     return call_handler(*match.handler, req, options.name).response;
   }
 
+  prometheus::Counter& counter_of(const RequestState& st) {
+    const std::string status = std::to_string(st.status);
+    thread_local std::string key;  // reused: no allocation per request once grown
+    key.assign(st.method).append(1, '\n').append(st.route).append(1, '\n').append(status);
+    {
+      std::lock_guard lock(children_mu);
+      auto it = request_counters.find(key);
+      if (it != request_counters.end()) return *it->second;
+    }
+    auto& child = requests->Add({{"server", options.name}, {"method", st.method},
+                                 {"route", st.route}, {"status", status}});
+    std::lock_guard lock(children_mu);
+    request_counters.emplace(key, &child);
+    return child;
+  }
+
+  prometheus::Histogram& histogram_of(const RequestState& st) {
+    {
+      std::lock_guard lock(children_mu);
+      auto it = duration_histograms.find(st.route);
+      if (it != duration_histograms.end()) return *it->second;
+    }
+    static const prometheus::Histogram::BucketBoundaries kBuckets{
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+    auto& child = durations->Add({{"server", options.name}, {"route", st.route}}, kBuckets);
+    std::lock_guard lock(children_mu);
+    duration_histograms.emplace(st.route, &child);
+    return child;
+  }
+
   void finish(RequestState* st, MHD_RequestTerminationCode toe) {
     const double seconds = std::chrono::duration<double>(Clock::now() - st->start).count();
     if (requests != nullptr && st->status != 0) {
-      requests->Add({{"server", options.name}, {"method", st->method}, {"route", st->route},
-                     {"status", std::to_string(st->status)}})
-          .Increment();
-      static const prometheus::Histogram::BucketBoundaries kBuckets{
-          0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
-      durations->Add({{"server", options.name}, {"route", st->route}}, kBuckets)
-          .Observe(seconds);
+      counter_of(*st).Increment();
+      histogram_of(*st).Observe(seconds);
     }
     if (options.access_log) {
       const char* how = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)";
@@ -328,7 +381,8 @@ MHD_Result on_access(void* cls, MHD_Connection* conn, const char* url, const cha
     st->path = url ? url : "";
     const char* rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-ID");
     st->request_id = valid_request_id(rid) ? rid : new_request_id();
-    st->peer_address = peer_address_of(conn);
+    const ConnectionState* cs = connection_state(conn);
+    st->peer_address = cs != nullptr ? cs->peer_address : peer_address_of(conn);
     return impl->begin(conn, st);
   }
   if (st->responded) {
@@ -389,8 +443,9 @@ void on_connection(void* cls, MHD_Connection* conn, void** socket_context,
   auto* impl = static_cast<Server::Impl*>(cls);
   if (code == MHD_CONNECTION_NOTIFY_STARTED) {
     auto* cs = new ConnectionState;
+    cs->peer_address = peer_address_of(conn);
     const MHD_ConnectionInfo* fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (fd != nullptr) cs->guard = impl->guard->open(fd->connect_fd, peer_address_of(conn));
+    if (fd != nullptr) cs->guard = impl->guard->open(fd->connect_fd, cs->peer_address);
     *socket_context = cs;
   } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
     auto* cs = static_cast<ConnectionState*>(*socket_context);
@@ -457,8 +512,15 @@ void Server::start() {
   add(MHD_OPTION_CONNECTION_LIMIT, options_.max_connections + options_.max_connections / 4 + 8,
       nullptr);
   add(MHD_OPTION_PER_IP_CONNECTION_LIMIT, 2 * options_.max_connections_per_ip, nullptr);
+  // The pool holds a request's head, so it is sized for a head somewhat over our limit
+  // (the URL is part of the head): such a request is still answered 414/431 in JSON.
+  // No larger: libmicrohttpd zeroes a connection's whole pool after every request, and
+  // half of it again when it resizes the read buffer. The earlier 2 x (header + URL
+  // limits) + 32 KiB (176 KiB by default) zeroed 264 KiB per keep-alive request, 77%
+  // of the instructions of a cached GET (scripts/profile-coordinator.sh).
   add(MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      static_cast<intptr_t>(2 * (options_.max_header_bytes + options_.max_url_bytes) + (32 << 10)),
+      static_cast<intptr_t>(std::max(options_.max_header_bytes, options_.max_url_bytes) +
+                            kHeadPoolSlack),
       nullptr);
   add(MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), impl_.get());
   add(MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&on_connection), impl_.get());

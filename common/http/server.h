@@ -25,7 +25,7 @@ struct TlsOptions {
 
 // Every limit is answered in the JSON envelope while the server can still write one:
 // 413 body, 414 URL, 431 headers, 503 + Retry-After for a connection over a connection
-// limit (on its first request). Past twice those sizes / connection counts,
+// limit (on its first request). Past 16 KiB over the head limits / twice the counts,
 // libmicrohttpd's own limits act instead (its HTML 414/431 page, or a close).
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // "host:port", ":port" (all IPv4), "[::1]:port"

@@ -91,7 +91,7 @@ http::Response logout(ApiContext& ctx, http::Request& req) {
 }
 
 http::Response logout_all(ApiContext& ctx, const http::Request& req, const Principal& p) {
-  ctx.auth.logout_all(p.user.id);
+  ctx.auth.logout_all(p.user->id);
   auto resp = ok();
   if (refresh_cookie_of(req)) resp.with_header("Set-Cookie", cleared_refresh_cookie_header(ctx.web));
   return resp;
@@ -99,8 +99,8 @@ http::Response logout_all(ApiContext& ctx, const http::Request& req, const Princ
 
 http::Response validate(const Principal& p) {
   return ok({{"valid", true},
-             {"uid", p.user.id},
-             {"needChangePassword", p.user.status == UserStatus::kWaitChangePassword}});
+             {"uid", p.user->id},
+             {"needChangePassword", p.user->status == UserStatus::kWaitChangePassword}});
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ void add_role_routes(http::Router& r, ApiContext& ctx) {
            if (auto m = check_role_name(role.name); !m.empty()) fail(422, "name: " + m);
            if (utf8_length(role.description) > 1024) fail(422, "description: at most 1024 characters");
            validate_policies(role.policies);
-           role.creator_id = p.user.id;
+           role.creator_id = p.user->id;
            role.created_at = role.updated_at = ctx.clock();
            Role created = unwrap(ctx.store.create_role(role), "role not found", "role name already exists");
            ctx.authorizer.invalidate_roles();

@@ -44,7 +44,7 @@ http::Handler authed(ApiContext& ctx, std::string permission, AuthedHandler fn) 
   return guarded([&ctx, permission = std::move(permission), fn = std::move(fn)](
                      http::Request& req) -> http::Response {
     Principal p = ctx.authorizer.authorize(req.header("authorization"), permission);
-    req.attributes["uid"] = p.user.id;
+    req.attributes["uid"] = p.user->id;
     return fn(req, p);
   });
 }
@@ -116,12 +116,13 @@ http::Response ok(json data, int status) {
 }
 
 http::Response ok_serialized(const std::string& data_json, int status) {
-  // nlohmann orders object keys: data, success, timestamp (as ok() writes them).
-  const std::string timestamp = json(http::rfc3339_now()).dump();
+  // nlohmann orders object keys: data, success, timestamp (as ok() writes them). The
+  // timestamp is digits, '-', ':', 'T' and 'Z': quoting it is its JSON encoding.
+  const std::string timestamp = http::rfc3339_now();
   std::string body;
-  body.reserve(data_json.size() + timestamp.size() + 40);
-  body.append("{\"data\":").append(data_json).append(",\"success\":true,\"timestamp\":");
-  body.append(timestamp).append("}");
+  body.reserve(data_json.size() + timestamp.size() + 42);
+  body.append("{\"data\":").append(data_json).append(",\"success\":true,\"timestamp\":\"");
+  body.append(timestamp).append("\"}");
   return http::Response{status, std::move(body), "application/json", {}};
 }
 

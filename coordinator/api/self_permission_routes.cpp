@@ -8,12 +8,12 @@ namespace gthulhu::coordinator {
 namespace {
 
 http::Response get_self_permissions(ApiContext& ctx, const Principal& p) {
-  const auto roles = unwrap(ctx.store.get_roles_by_names(p.user.roles));
+  const auto roles = unwrap(ctx.store.get_roles_by_names(p.user->roles));
   json list = json::array();
   for (const auto& [key, self] : effective_permissions(roles)) {
     list.push_back({{"key", key}, {"self", self}});
   }
-  return ok({{"userId", p.user.id}, {"username", p.user.username}, {"permissions", list}});
+  return ok({{"userId", p.user->id}, {"username", p.user->username}, {"permissions", list}});
 }
 
 }  // namespace

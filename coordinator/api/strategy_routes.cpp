@@ -31,7 +31,7 @@ Strategy load_for_change(ApiContext& ctx, const std::string& id, const Principal
   if (!is_valid_id(id)) fail(404, not_found);
   auto s = ctx.store.get_strategy(id);
   if (!s.ok()) fail_store(s.error(), not_found);
-  if (p.self_only && s->creator_id != p.user.id) fail(404, not_found);
+  if (p.self_only && s->creator_id != p.user->id) fail(404, not_found);
   return std::move(s).value();
 }
 
@@ -88,7 +88,7 @@ void add_strategy_routes(http::Router& r, ApiContext& ctx) {
            parse_strategy(body, s, /*partial=*/false);
            validate(s);
            s.id = new_id();
-           s.creator_id = s.updater_id = p.user.id;
+           s.creator_id = s.updater_id = p.user->id;
            s.created_at = s.updated_at = ctx.clock();
            Strategy created = unwrap(ctx.store.create_strategy(s));
            std::size_t n = 0;
@@ -113,7 +113,7 @@ void add_strategy_routes(http::Router& r, ApiContext& ctx) {
             Strategy s = load_for_change(ctx, id, p, kNotFound);
             parse_strategy(body, s, /*partial=*/true);
             validate(s);
-            s.updater_id = p.user.id;
+            s.updater_id = p.user->id;
             s.updated_at = ctx.clock();
             auto saved = ctx.store.update_strategy(s);
             if (saved.ok()) {
@@ -129,9 +129,9 @@ void add_strategy_routes(http::Router& r, ApiContext& ctx) {
   auto renderings = std::make_shared<RenderedLists>();
   r.get("/api/v1/strategies/self",
         authed(ctx, perm::kStrategyRead, [&ctx, renderings](http::Request&, const Principal& p) {
-          if (ctx.cache == nullptr) return ok(strategies_data(unwrap(ctx.store.list_strategies({p.user.id}))));
-          auto list = unwrap(ctx.cache->cached_strategies(p.user.id));
-          return ok_serialized(*renderings->of(p.user.id, list));
+          if (ctx.cache == nullptr) return ok(strategies_data(unwrap(ctx.store.list_strategies({p.user->id}))));
+          auto list = unwrap(ctx.cache->cached_strategies(p.user->id));
+          return ok_serialized(*renderings->of(p.user->id, list));
         }));
 
   r.del("/api/v1/strategies",
@@ -148,7 +148,7 @@ void add_strategy_routes(http::Router& r, ApiContext& ctx) {
   r.get("/api/v1/intents/self",
         authed(ctx, perm::kIntentRead, [&ctx](http::Request& req, const Principal& p) {
           IntentFilter f;
-          f.creator_id = p.user.id;
+          f.creator_id = p.user->id;
           if (auto sid = req.query_param("strategyId")) f.strategy_id = *sid;
           if (auto node = req.query_param("nodeId")) f.node_id = *node;
           json list = json::array();
@@ -169,7 +169,7 @@ void add_strategy_routes(http::Router& r, ApiContext& ctx) {
             if (!is_valid_id(id)) fail(404, kNotFound);
           }
           std::optional<std::string> scope;
-          if (p.self_only) scope = p.user.id;
+          if (p.self_only) scope = p.user->id;
           check(ctx.store.delete_intents(*ids, scope), kNotFound);
           ctx.control.intents_deleted(*ids);
           return ok(json::object());

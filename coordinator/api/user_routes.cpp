@@ -90,7 +90,7 @@ void add_user_routes(http::Router& r, ApiContext& ctx) {
            u.password_hash = ctx.auth.hasher().hash(password);
            u.roles = roles;
            u.status = UserStatus::kWaitChangePassword;  // must change it at first login
-           u.creator_id = p.user.id;
+           u.creator_id = p.user->id;
            u.created_at = u.updated_at = ctx.clock();
            User created = unwrap(ctx.store.create_user(u), "user not found", "username already exists");
            return ok(user_json(created), 201);
@@ -99,7 +99,7 @@ void add_user_routes(http::Router& r, ApiContext& ctx) {
   r.get("/api/v1/users", authed(ctx, perm::kUserRead, [&ctx](http::Request&, const Principal& p) {
           json users = json::array();
           if (p.self_only) {
-            users.push_back(user_json(p.user));
+            users.push_back(user_json(*p.user));
           } else {
             for (const auto& u : unwrap(ctx.store.list_users())) users.push_back(user_json(u));
           }
@@ -113,7 +113,7 @@ void add_user_routes(http::Router& r, ApiContext& ctx) {
           json body = object_body(req);
           const std::string id = target_user_id(body);
           const auto password = opt_string(body, {"newPassword", "password"}).value_or("");
-          if (p.self_only && id != p.user.id) fail(403, "forbidden");
+          if (p.self_only && id != p.user->id) fail(403, "forbidden");
           if (password.empty()) fail(422, "newPassword is required");
           User target = unwrap(ctx.store.get_user(id), "user not found");
           if (auto m = ctx.auth.policy().check(password, target.username); !m.empty()) {
@@ -135,7 +135,7 @@ void add_user_routes(http::Router& r, ApiContext& ctx) {
           const std::string id = target_user_id(body);
           auto roles = opt_strings(body, {"roles", "Roles"});
           auto status = opt_int(body, {"status", "Status"});
-          if (p.self_only && id != p.user.id) fail(403, "forbidden");
+          if (p.self_only && id != p.user->id) fail(403, "forbidden");
           if (status && (*status < 1 || *status > 3)) {
             fail(422, "status must be 1 (active), 2 (inactive) or 3 (must change password)");
           }
@@ -191,11 +191,11 @@ void add_user_routes(http::Router& r, ApiContext& ctx) {
             fail(422, "oldPassword and newPassword are required");
           }
           return ok(token_json(
-              ctx.auth.change_own_password(p.user, old_password, new_password, client_ip(req))));
+              ctx.auth.change_own_password(*p.user, old_password, new_password, client_ip(req))));
         }));
 
   r.get("/api/v1/users/self", authed(ctx, "", [](http::Request&, const Principal& p) {
-          return ok(user_json(p.user));
+          return ok(user_json(*p.user));
         }));
 }
 

@@ -39,7 +39,7 @@ AccessVerification TokenService::verify_access(std::string_view token) const {
                        clock_().time_since_epoch()).count();
   {
     std::lock_guard lock(cache_mu_);
-    auto it = cache_.find(std::string(token));
+    auto it = cache_.find(token);
     if (it != cache_.end()) {
       if (it->second.exp > now) {
         out.ok = true;

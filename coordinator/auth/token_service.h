@@ -14,6 +14,7 @@
 // trusted only after the store has found the hash of the whole token.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -70,8 +71,13 @@ class TokenService {
     std::int64_t exp = 0;  // unix seconds
   };
   static constexpr std::size_t kCacheCapacity = 8192;
+  // Looked up by the request's string_view: no copy of the (~600 byte) token per request.
+  struct TokenHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
   mutable std::mutex cache_mu_;
-  mutable std::unordered_map<std::string, Verified> cache_;
+  mutable std::unordered_map<std::string, Verified, TokenHash, std::equal_to<>> cache_;
 };
 
 }  // namespace gthulhu::coordinator

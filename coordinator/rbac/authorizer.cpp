@@ -13,7 +13,8 @@ namespace {
 
 [[noreturn]] void unauthorized(const std::string& message) { fail(401, message); }
 
-std::string bearer_token(const std::string& header) {
+// The token inside `header` (a view of it: no copy).
+std::string_view bearer_token(const std::string& header) {
   if (header.empty()) unauthorized("Missing Authorization header");
   static constexpr std::string_view kScheme = "bearer ";
   if (header.size() <= kScheme.size()) unauthorized("Invalid Authorization header format");
@@ -24,9 +25,10 @@ std::string bearer_token(const std::string& header) {
   }
   size_t start = kScheme.size();
   while (start < header.size() && header[start] == ' ') ++start;
-  std::string token = header.substr(start);
-  while (!token.empty() && token.back() == ' ') token.pop_back();
-  if (token.empty() || token.find(' ') != std::string::npos) {
+  std::string_view token(header);
+  token.remove_prefix(start);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty() || token.find(' ') != std::string_view::npos) {
     unauthorized("Invalid Authorization header format");
   }
   return token;
@@ -34,10 +36,10 @@ std::string bearer_token(const std::string& header) {
 
 }  // namespace
 
-User Authorizer::read_user(const std::string& id) const {
+std::shared_ptr<const User> Authorizer::read_user(const std::string& id) const {
   if (users_ != nullptr) {
     auto cached = users_->cached_user(id);
-    if (cached.ok()) return **cached;
+    if (cached.ok()) return std::move(cached).value();
     if (cached.code() == StoreErrc::kNotFound) unauthorized("user not found");
     fail_store(cached.error());
   }
@@ -46,11 +48,11 @@ User Authorizer::read_user(const std::string& id) const {
     if (user.code() == StoreErrc::kNotFound) unauthorized("user not found");
     fail_store(user.error());
   }
-  return std::move(user).value();
+  return std::make_shared<const User>(std::move(user).value());
 }
 
 Principal Authorizer::authorize(const std::string& header, const std::string& permission) const {
-  const std::string token = bearer_token(header);
+  const std::string_view token = bearer_token(header);
   auto v = tokens_.verify_access(token);
   if (!v.ok) {
     spdlog::debug("token refused: {}", v.error);
@@ -58,19 +60,19 @@ Principal Authorizer::authorize(const std::string& header, const std::string& pe
     unauthorized("invalid or expired token");
   }
   Principal p{read_user(v.claims.uid), false};
-  if (p.user.token_version != v.claims.token_version) unauthorized("token revoked");
-  if (p.user.status == UserStatus::kInactive) unauthorized("user is inactive");
+  if (p.user->token_version != v.claims.token_version) unauthorized("token revoked");
+  if (p.user->status == UserStatus::kInactive) unauthorized("user is inactive");
   const bool is_password_change = permission == perm::kUserPasswordChange;
-  if (p.user.status == UserStatus::kWaitChangePassword && !is_password_change) {
+  if (p.user->status == UserStatus::kWaitChangePassword && !is_password_change) {
     fail(403, "password change required");
   }
   if (permission.empty() || is_password_change) return p;
 
   bool granted = false;
   bool any_unscoped = false;
-  for (const auto& grants : grants_of(p.user.roles)) {
-    auto it = grants.find(permission);
-    if (it == grants.end()) continue;
+  for (const auto& grants : grants_of(p.user->roles)) {
+    auto it = grants->find(permission);
+    if (it == grants->end()) continue;
     granted = true;
     if (it->second) any_unscoped = true;
   }
@@ -85,9 +87,10 @@ void Authorizer::invalidate_roles() const {
   ++generation_;
 }
 
-std::vector<Authorizer::Grants> Authorizer::grants_of(const std::vector<std::string>& names) const {
+std::vector<Authorizer::SharedGrants> Authorizer::grants_of(const std::vector<std::string>& names) const {
   const auto now = std::chrono::steady_clock::now();
-  std::vector<Grants> out;
+  std::vector<SharedGrants> out;
+  out.reserve(names.size());
   std::vector<std::string> missing;
   std::uint64_t generation;
   {
@@ -114,8 +117,9 @@ std::vector<Authorizer::Grants> Authorizer::grants_of(const std::vector<std::str
   const bool keep = role_cache_ttl_.count() > 0 && generation == generation_;
   if (keep && roles_.size() > 10000) roles_.clear();  // bound memory (names are few)
   for (auto& [name, grants] : fetched) {
-    out.push_back(grants);
-    if (keep) roles_[name] = CachedRole{std::move(grants), now};
+    auto shared = std::make_shared<const Grants>(std::move(grants));
+    out.push_back(shared);
+    if (keep) roles_[name] = CachedRole{std::move(shared), now};
   }
   return out;
 }

@@ -21,6 +21,7 @@
 // through another instance takes effect here within that TTL.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -34,7 +35,9 @@
 namespace gthulhu::coordinator {
 
 struct Principal {
-  User user;
+  // The caller's record as the cache holds it (shared, never null): copying a User per
+  // request cost several allocations on the hot path.
+  std::shared_ptr<const User> user;
   // The granting policy has `self`: the caller may act only on their own resources.
   bool self_only = false;
 };
@@ -57,15 +60,17 @@ class Authorizer {
 
  private:
   // permission key -> granted without `self` by at least one policy of the role.
+  // Immutable once built and shared with the requests using it (no copy per request).
   using Grants = std::unordered_map<std::string, bool>;
+  using SharedGrants = std::shared_ptr<const Grants>;
   struct CachedRole {
-    Grants grants;
+    SharedGrants grants;
     std::chrono::steady_clock::time_point fetched;
   };
   // The caller's user record; throws ApiError 401 "user not found" / 503.
-  User read_user(const std::string& id) const;
+  std::shared_ptr<const User> read_user(const std::string& id) const;
   // The grants of each named role (absent roles grant nothing); throws ApiError 503.
-  std::vector<Grants> grants_of(const std::vector<std::string>& role_names) const;
+  std::vector<SharedGrants> grants_of(const std::vector<std::string>& role_names) const;
 
   Store& store_;
   const TokenService& tokens_;
