@@ -399,6 +399,8 @@ gthulhu_sched_stats stats_delta(const gthulhu_sched_stats& a, const gthulhu_sche
   d.nr_starvation_rescues -= b.nr_starvation_rescues;
   d.nr_throttled -= b.nr_throttled;
   d.nr_throttled_tasks -= b.nr_throttled_tasks;
+  d.nr_local_picks -= b.nr_local_picks;
+  d.nr_remote_moves -= b.nr_remote_moves;
   return d;
 }
 
