@@ -1355,19 +1355,15 @@ static __always_inline u64 slice_vtime(struct task_ctx *tctx)
 }
 
 /*
- * The first task of @dsq_id, if any: its vtime, its slice in vtime (0 without a
- * context) and the CPU it last ran on (its task_rq: moving it from another CPU takes
- * that CPU's runqueue lock).
+ * The first task of @dsq_id, if any: its vtime and the CPU it last ran on (its
+ * task_rq: moving it from another CPU takes that CPU's runqueue lock).
  */
-static bool dsq_head(u64 dsq_id, u64 *vtime, u64 *lag, s32 *head_cpu)
+static bool dsq_head(u64 dsq_id, u64 *vtime, s32 *head_cpu)
 {
 	struct task_struct *p;
-	struct task_ctx *tctx;
 
 	bpf_for_each(scx_dsq, p, dsq_id, 0) {
 		*vtime = p->scx.dsq_vtime;
-		tctx = task_ctx_of(p);
-		*lag = tctx ? slice_vtime(tctx) : 0;
 		*head_cpu = scx_bpf_task_cpu(p);
 		return true;
 	}
@@ -1506,16 +1502,20 @@ static __always_inline bool keep_prev(struct task_struct *prev, struct task_ctx 
  * such move against 0.13-0.17 ms for a local one) and its cache is cold here. So when
  * the head last ran elsewhere, take instead the lowest-vtime task among the first
  * LOCAL_SCAN_TASKS that last ran here, if it is at most one slice ahead of the head
- * in service: its vtime at most the lag bound above the head's, the bound being the
- * smaller of one slice's charge at its share and at the head's (@head_lag), so a
- * heavy head is passed over by little, and below @below when @has_below (a lower
- * local alternative: @prev or this CPU's own queue). Weighted shares hold: no task
- * gets more than one slice ahead of the queue minimum this way, and the head runs at
- * the next dispatch of its own CPU (where it is local) or of any CPU whose local
- * tasks are all beyond the bound. vtime_now stays at the head's vtime.
- * Returns 1 when a task was moved to this CPU's local DSQ.
+ * in service: its vtime at most the lag bound (one slice's charge at its own share)
+ * above the head's, and below @below when @has_below (a lower local alternative:
+ * @prev or this CPU's own queue). Weighted shares hold: no task gets more than one
+ * slice of its own ahead of the queue minimum this way, and the head runs at the next
+ * dispatch of its own CPU (where it is local and lowest) or of any CPU whose local
+ * tasks are all beyond the bound. The bound is the candidate's own slice, not the
+ * smaller of its and the head's: under flattened shares a task's vtime step per slice
+ * swings with its siblings' activity (a Burstable hog's share drops twentyfold while
+ * a prioritised Guaranteed pod is runnable), and with the smaller bound most local
+ * candidates missed it (as many remote moves as local picks in the node mix).
+ * vtime_now stays at the head's vtime. Returns 1 when a task was moved to this CPU's
+ * local DSQ.
  */
-__noinline int pick_local_shared(s32 cpu, u64 head_vtime, u64 head_lag, u64 below, u64 has_below)
+__noinline int pick_local_shared(s32 cpu, u64 head_vtime, u64 below, u64 has_below)
 {
 	struct gthulhu_sched_stats *ss = sched_stats_this_cpu();
 	struct bpf_iter_scx_dsq it;
@@ -1528,22 +1528,21 @@ __noinline int pick_local_shared(s32 cpu, u64 head_vtime, u64 head_lag, u64 belo
 	if (bpf_iter_scx_dsq_new(&it, SHARED_DSQ, 0) == 0) {
 		bpf_for(i, 0, LOCAL_SCAN_TASKS) {
 			struct task_ctx *tctx;
-			u64 v, lag;
+			u64 v;
 
 			p = bpf_iter_scx_dsq_next(&it);
 			if (!p)
 				break;
 			v = p->scx.dsq_vtime;
-			/* In vtime order: once past a bound, every later task is too. */
-			if (vtime_before(head_vtime + head_lag, v) || (has_below && !vtime_before(v, below)))
+			/* In vtime order: once past @below, every later task is too. */
+			if (has_below && !vtime_before(v, below))
 				break;
 			if (scx_bpf_task_cpu(p) != cpu || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
 				continue;
 			tctx = task_ctx_of(p);
 			if (!tctx)
 				continue;
-			lag = slice_vtime(tctx);
-			if (vtime_before(head_vtime + (lag < head_lag ? lag : head_lag), v))
+			if (vtime_before(head_vtime + slice_vtime(tctx), v))
 				continue;
 			if (gthulhu_dsq_move(&it, p, SCX_DSQ_LOCAL, 0)) {
 				tctx->in_order = false;
@@ -1709,7 +1708,7 @@ void BPF_STRUCT_OPS(gthulhu_dispatch, s32 cpu, struct task_struct *prev)
 	struct task_ctx *prev_ctx = NULL;
 	u64 now = gthulhu_now();
 	u64 first = SHARED_DSQ, second = CPU_DSQ(cpu);
-	u64 cpu_vtime = 0, shared_vtime = 0, idle_vtime = 0, cpu_lag = 0, shared_lag = 0, idle_lag;
+	u64 cpu_vtime = 0, shared_vtime = 0, idle_vtime = 0;
 	u64 below = 0, has_below = 0, slack = 0, pv;
 	s32 shared_cpu = -1, head_cpu;
 	bool on_cpu_dsq, on_shared, on_idle;
@@ -1731,11 +1730,11 @@ void BPF_STRUCT_OPS(gthulhu_dispatch, s32 cpu, struct task_struct *prev)
 	}
 
 	on_cpu_dsq = scx_bpf_dsq_nr_queued(CPU_DSQ(cpu)) > 0 &&
-		     dsq_head(CPU_DSQ(cpu), &cpu_vtime, &cpu_lag, &head_cpu);
+		     dsq_head(CPU_DSQ(cpu), &cpu_vtime, &head_cpu);
 	on_shared = scx_bpf_dsq_nr_queued(SHARED_DSQ) > 0 &&
-		    dsq_head(SHARED_DSQ, &shared_vtime, &shared_lag, &shared_cpu);
+		    dsq_head(SHARED_DSQ, &shared_vtime, &shared_cpu);
 	on_idle = scx_bpf_dsq_nr_queued(IDLE_DSQ) > 0 &&
-		  dsq_head(IDLE_DSQ, &idle_vtime, &idle_lag, &head_cpu);
+		  dsq_head(IDLE_DSQ, &idle_vtime, &head_cpu);
 
 	if (prev && (prev->scx.flags & SCX_TASK_QUEUED))
 		prev_ctx = task_ctx_of(prev);
@@ -1759,8 +1758,6 @@ void BPF_STRUCT_OPS(gthulhu_dispatch, s32 cpu, struct task_struct *prev)
 			}
 			if (prev_ctx && !prev_ctx->idle_class && !prev_ctx->throttled) {
 				slack = slice_vtime(prev_ctx);
-				if (slack > shared_lag)
-					slack = shared_lag;
 				pv = running_vtime(prev_ctx, now);
 				/* @prev is a local candidate only within the same bound. */
 				if (vtime_before(shared_vtime + slack, pv)) {
@@ -1770,7 +1767,7 @@ void BPF_STRUCT_OPS(gthulhu_dispatch, s32 cpu, struct task_struct *prev)
 					has_below = 1;
 				}
 			}
-			if (pick_local_shared(cpu, shared_vtime, shared_lag, below, has_below))
+			if (pick_local_shared(cpu, shared_vtime, below, has_below))
 				return;
 			if (prev_ctx && slack &&
 			    keep_prev(prev, prev_ctx, now, cpu, on_cpu_dsq, cpu_vtime,
