@@ -83,6 +83,10 @@ class AgentCollector : public prometheus::Collectable {
         {"gthulhu_scheduler_throttled_tasks_total", {s->nr_throttled_tasks, "tasks parked because a cgroup of theirs was throttled"}},
         {"gthulhu_scheduler_idle_preemptions_total", {s->nr_idle_preemptions, "CPUs taken from a cpu.idle task for a normal one"}},
         {"gthulhu_scheduler_idle_dispatches_total", {s->nr_idle_dispatches, "cpu.idle tasks run on a CPU with nothing else queued"}},
+        {"gthulhu_scheduler_local_picks_total",
+         {s->nr_local_picks, "tasks already on the dispatching CPU run within the lag bound instead of the shared queue's head"}},
+        {"gthulhu_scheduler_remote_moves_total",
+         {s->nr_remote_moves, "shared queue heads moved over from the CPU they last ran on"}},
     };
     for (const auto& [name, v] : rows) {
       auto f = family(name, v.second, MetricType::Counter);

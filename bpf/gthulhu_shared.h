@@ -122,6 +122,9 @@ struct gthulhu_sched_stats {
 	__u64 nr_unthrottled_tasks; /* parked tasks put back in the queues at a new period */
 	__u64 nr_idle_preemptions;  /* CPUs running a cpu.idle task kicked for a normal one */
 	__u64 nr_idle_dispatches;   /* cpu.idle tasks run (no normal task queued on that CPU) */
+	/* locality of the shared queue (bpf/gthulhu.bpf.c, pick_local_shared()) */
+	__u64 nr_local_picks;       /* a task already on this CPU ran within the lag bound instead of the queue head */
+	__u64 nr_remote_moves;      /* the shared queue's head was pulled over from the CPU it last ran on */
 };
 
 /*

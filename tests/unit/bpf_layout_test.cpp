@@ -47,6 +47,7 @@ const std::vector<CxxMember>& cxx_members() {
       M(gthulhu_sched_stats, nr_starvation_rescues), M(gthulhu_sched_stats, nr_throttled),
       M(gthulhu_sched_stats, nr_throttled_tasks), M(gthulhu_sched_stats, nr_unthrottled_tasks),
       M(gthulhu_sched_stats, nr_idle_preemptions), M(gthulhu_sched_stats, nr_idle_dispatches),
+      M(gthulhu_sched_stats, nr_local_picks), M(gthulhu_sched_stats, nr_remote_moves),
 
       M(gthulhu_cgroup_state, cgid), M(gthulhu_cgroup_state, active_sum),
       M(gthulhu_cgroup_state, counted_weight), M(gthulhu_cgroup_state, factor_at),

@@ -516,13 +516,15 @@ void print_sched_stats(const std::string& test, const gthulhu_sched_stats& s) {
   std::printf(
       "%s: sched_stats enqueues=%llu direct=%llu policy_dispatches=%llu "
       "default_dispatches=%llu preemptions=%llu bounces=%llu failed_dispatches=%llu "
-      "lag_clamps=%llu running=%llu starvation_rescues=%llu\n",
+      "lag_clamps=%llu running=%llu starvation_rescues=%llu local_picks=%llu "
+      "remote_moves=%llu\n",
       test.c_str(), (unsigned long long)s.nr_enqueues,
       (unsigned long long)s.nr_direct_dispatches, (unsigned long long)s.nr_policy_dispatches,
       (unsigned long long)s.nr_default_dispatches, (unsigned long long)s.nr_preemptions,
       (unsigned long long)s.nr_bounces, (unsigned long long)s.nr_failed_dispatches,
       (unsigned long long)s.nr_lag_clamps, (unsigned long long)s.nr_running,
-      (unsigned long long)s.nr_starvation_rescues);
+      (unsigned long long)s.nr_starvation_rescues, (unsigned long long)s.nr_local_picks,
+      (unsigned long long)s.nr_remote_moves);
   std::fflush(stdout);
 }
 

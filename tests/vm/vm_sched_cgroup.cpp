@@ -399,6 +399,8 @@ gthulhu_sched_stats stats_delta(const gthulhu_sched_stats& a, const gthulhu_sche
   d.nr_starvation_rescues -= b.nr_starvation_rescues;
   d.nr_throttled -= b.nr_throttled;
   d.nr_throttled_tasks -= b.nr_throttled_tasks;
+  d.nr_local_picks -= b.nr_local_picks;
+  d.nr_remote_moves -= b.nr_remote_moves;
   return d;
 }
 
@@ -578,14 +580,14 @@ void check_mix(Checker& c, const MixFigures& e, const MixFigures& r) {
   // counted in fixed-size bursts (see measure_mix); held back, the pod still fails:
   // at priority -20 under gthulhu (its weight 9 against the hog's 399) it measured
   // 0.46x EEVDF's work and 4.8x its p99.
-  // Not held back, the pod measured 0.78-0.87x EEVDF's work on a quiet host (1.0-1.5x on
-  // a loaded one) although it preempts on every wakeup, waits 60-130 us at the median
-  // and is never throttled: under TCG each of our dispatches costs 0.2-1 ms, and the
-  // dispatch that runs as the pod goes to sleep is charged to the pod (its system time
-  // per burst is 2-3x EEVDF's). That cost is an open scheduler item (README, "Known
-  // gaps"); the bound sits between it and a held-back pod.
-  c.check(work_x >= 0.7 && lat_x <= 2.0,
-          "node mix: sensitive pod work %.2fx EEVDF (>= 0.7x), p99 wakeup-to-run %.2fx EEVDF "
+  // Not held back, the pod measured 0.66-1.04x EEVDF's work when the VM booted with
+  // aligned ticks: its sleeps' timers fired whole ticks late in the emulator (README,
+  // "Known gap"), more so under gthulhu. Booted with staggered ticks (ctest's
+  // skew_tick=1), with the shared queue's locality: 1.02-2.51x in five runs at host
+  // load 2-5 (0.92-1.45x in three runs before the locality change), so 0.9x still
+  // catches a pod that is held back or pays for remote dispatches.
+  c.check(work_x >= 0.9 && lat_x <= 2.0,
+          "node mix: sensitive pod work %.2fx EEVDF (>= 0.9x), p99 wakeup-to-run %.2fx EEVDF "
           "(<= 2x)", work_x, lat_x);
   c.check(r.sens_cpu <= 0.5 * 1.1, "node mix: sensitive pod %.1f%% of %d CPUs, within its "
           "cpu.max of 2 CPUs", r.sens_cpu * 100, g_ncpu);
