@@ -1,8 +1,9 @@
 # One entry point. `make test` is what CI runs (.ci/run): it installs what is missing,
 # builds, and runs every tier (unit, sanitizers, host integration, VM) through ctest.
 BUILD      ?= build
-ASAN_BUILD ?= build-asan
-FUZZ_BUILD ?= build-fuzz
+# One clang build with ASan + UBSan serves both the sanitizer unit run and libFuzzer:
+# compiling the tree once more instead of twice keeps `make test` inside CI's hour.
+SAN_BUILD  ?= build-san
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_TARGETS := agent_api_fuzz coordinator_api_fuzz jwt_fuzz pod_cgroup_fuzz ini_config_fuzz \
@@ -14,7 +15,7 @@ CTEST_FLAGS ?= --output-on-failure --timeout 900
 # host integration, e2e, browser) are RUN_SERIAL and still run alone.
 CTEST_JOBS ?= 2
 
-.PHONY: all deps build test unit asan integration vm-test chart e2e bench demo demo-host clean help fuzz fuzz-smoke fuzz-build
+.PHONY: all deps build test unit asan integration vm-test chart e2e bench demo demo-host clean help fuzz fuzz-smoke san-build
 
 all: build
 
@@ -23,7 +24,7 @@ help:
 	@echo "make test       every test tier: unit, ASan/UBSan unit, host integration, VM"
 	@echo "make unit       unit tests only"
 	@echo "make asan       unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-	@echo "make fuzz       every libFuzzer target for FUZZ_SECONDS (300) each (clang-19, build-fuzz/)"
+	@echo "make fuzz       every libFuzzer target for FUZZ_SECONDS (300) each (clang-19, build-san/)"
 	@echo "make vm-test    the VM tier (QEMU + Debian sched_ext kernel)"
 	@echo "make chart      the Helm chart checks (lint, schema, server-side dry run)"
 	@echo "make e2e        the end-to-end tier: API server, coordinator, a VM node (virtme-ng)"
@@ -38,14 +39,13 @@ deps:
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
-# The fuzz build is clang's (libFuzzer), in its own directory: the normal build is unchanged.
-$(FUZZ_BUILD)/build.ninja:
+# The sanitizer build is clang's (libFuzzer needs it), in its own directory: the normal
+# gcc build is unchanged. GTHULHU_FUZZ instruments everything with ASan + UBSan and
+# coverage; only the fuzz targets link libFuzzer itself, the unit tests do not.
+$(SAN_BUILD)/build.ninja:
 	# -Werror off: clang 19 warns inside libbpf's own macros; the gcc build keeps it.
-	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGTHULHU_FUZZ=ON \
+	cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGTHULHU_FUZZ=ON \
 	  -DGTHULHU_WERROR=OFF -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 $(CMAKE_FLAGS)
-
-$(ASAN_BUILD)/build.ninja:
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGTHULHU_SANITIZE=ON $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
@@ -53,20 +53,19 @@ build: deps $(BUILD)/build.ninja
 unit: build
 	ctest --test-dir $(BUILD) -L unit $(CTEST_FLAGS)
 
-asan: deps $(ASAN_BUILD)/build.ninja
-	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit_tests $(FUZZ_TARGETS)
+san-build: deps $(SAN_BUILD)/build.ninja
+	cmake --build $(SAN_BUILD) -j $(JOBS) --target unit_tests $(FUZZ_TARGETS)
+
+asan: san-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --test-dir $(ASAN_BUILD) -L unit -j $(CTEST_JOBS) $(CTEST_FLAGS)
+	  ctest --test-dir $(SAN_BUILD) -L unit -j $(CTEST_JOBS) $(CTEST_FLAGS)
 
-fuzz-build: deps $(FUZZ_BUILD)/build.ninja
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
-
-fuzz: fuzz-build
-	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz: san-build
+	scripts/fuzz.sh $(SAN_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # A short bounded run of every target, part of `make test`.
-fuzz-smoke: fuzz-build
-	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+fuzz-smoke: san-build
+	scripts/fuzz.sh $(SAN_BUILD) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 integration: build
 	ctest --test-dir $(BUILD) -L integration $(CTEST_FLAGS)
@@ -98,4 +97,4 @@ bench: build
 	@if [ -x scripts/bench.sh ]; then BUILD=$(abspath $(BUILD)) scripts/bench.sh; else echo "no benchmarks yet"; fi
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -25,7 +25,7 @@ TEST(CoordinatorApi, ChartReadmeCurlFlow) {
   ASSERT_EQ(login.status, 200) << login;
   EXPECT_TRUE(login.body["success"].get<bool>());
   const std::string token = login.data()["token"];
-  EXPECT_EQ(token, login.data()["accessToken"]);
+  EXPECT_EQ(token, login.data()["accessToken"].get<std::string>());
   EXPECT_FALSE(login.data()["refreshToken"].get<std::string>().empty());
 
   // 2. create a strategy
