@@ -3,8 +3,15 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
+#include <map>
+#include <optional>
+#include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <vector>
@@ -25,9 +32,64 @@ constexpr long kValidAfterNow = 7L * 24 * 60 * 60;  // longer than any test run
   throw std::runtime_error("test PKI: " + crypto::take_openssl_error(what));
 }
 
-EvpPkeyPtr generate_key(int bits) {
+EvpPkeyPtr fresh_key(int bits) {
   EvpPkeyPtr key(EVP_RSA_gen(static_cast<unsigned int>(bits)));
   if (!key) fail("RSA key generation failed");
+  return key;
+}
+
+std::string private_pem(EVP_PKEY* key);
+
+std::filesystem::path key_pool_dir() {
+  if (const char* dir = std::getenv("GTHULHU_TEST_KEY_POOL")) return dir;
+#ifdef GTHULHU_TEST_KEY_POOL_DIR
+  return GTHULHU_TEST_KEY_POOL_DIR;
+#else
+  return {};
+#endif
+}
+
+std::optional<std::string> read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// ctest runs every test in a process of its own and an RSA key costs 0.1-1 s of CPU, so
+// keys come from a pool of files in the build tree, made by whichever process needs a
+// slot first (written aside and renamed: concurrent makers each leave a whole key).
+// Within one process every call takes the next slot, so keys that must differ do.
+EvpPkeyPtr generate_key(int bits) {
+  const std::filesystem::path dir = key_pool_dir();
+  if (dir.empty()) return fresh_key(bits);
+  static std::mutex mutex;
+  static std::map<int, int> next_slot;
+  int slot = 0;
+  {
+    std::lock_guard lock(mutex);
+    slot = next_slot[bits]++;
+  }
+  const std::filesystem::path path =
+      dir / ("rsa" + std::to_string(bits) + "-" + std::to_string(slot) + ".pem");
+  if (std::optional<std::string> pem = read_text(path)) {
+    BioPtr in = crypto::memory_bio(*pem);
+    EvpPkeyPtr key(PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr));
+    if (key && EVP_PKEY_get_bits(key.get()) == bits) return key;
+  }
+  EvpPkeyPtr key = fresh_key(bits);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::filesystem::path aside =
+      path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(slot);
+  {
+    std::ofstream out(aside, std::ios::binary | std::ios::trunc);
+    out << private_pem(key.get());
+  }
+  ::chmod(aside.c_str(), 0600);
+  std::filesystem::rename(aside, path, ec);
+  if (ec) std::filesystem::remove(aside, ec);
   return key;
 }
 

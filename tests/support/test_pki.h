@@ -1,7 +1,10 @@
 #pragma once
 // Keys and certificates for tests, generated at run time with OpenSSL so the repository
-// holds no private keys. RSA key generation takes a noticeable fraction of a second,
-// so the shared material is generated once per test process and then reused.
+// holds no private keys. RSA key generation takes a noticeable fraction of a second, so
+// keys are kept in a pool of files in the build tree (GTHULHU_TEST_KEY_POOL overrides
+// the directory; set it empty for fresh keys every time) and shared by the test
+// processes; within one process every key is a different one. Certificates are signed
+// anew in every process.
 #include <filesystem>
 #include <string>
 
@@ -27,7 +30,7 @@ struct TestPki {
 
 inline constexpr const char* kTestClientName = "gthulhu-test-client";
 
-// A fresh RSA key pair (uncached, slow-ish).
+// An RSA key pair that no earlier call of this process returned.
 KeyPair generate_rsa_key_pair(int bits = 2048);
 
 // Two independent RSA-2048 key pairs, generated once per process (e.g. for JWT tests).
@@ -38,7 +41,7 @@ const KeyPair& other_rsa_key_pair();
 const TestPki& test_pki();
 
 // A fresh client certificate with the given CN (extendedKeyUsage clientAuth), issued by
-// `ca` (uncached: generates a new key).
+// `ca`, with a key that no earlier call of this process returned.
 CertifiedKey issue_client_certificate(const CertifiedKey& ca, const std::string& common_name);
 
 // A fresh server certificate for one DNS name (CN and the only SAN; serverAuth),
