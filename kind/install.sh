@@ -47,3 +47,4 @@ kubectl -n "$ns" create secret generic "$release-agent-tls" \
 helm upgrade --install "$release" "$root/charts/gthulhu" --namespace "$ns" \
   --set image.pullPolicy=Never --wait --timeout 5m ${HELM_ARGS:-}
 kubectl -n "$ns" get pods -o wide
+helm status "$release" --namespace "$ns" --show-desc >/dev/null && echo "kind/install.sh: helm status $release -n $ns prints the access notes (REST API, agents' probe port)"
